@@ -62,7 +62,7 @@ _HTML_SNIFF_TAGS = (
     b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p", b"<!--",
 )
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
-_CONTROL_BYTES = frozenset(set(range(0, 9)) | set(range(14, 32)) - {27})
+_CONTROL_BYTES = frozenset(set(range(0, 9)) | (set(range(14, 32)) - {27}))  # ESC (27) is text
 
 
 class _Refused(Exception):
@@ -73,6 +73,19 @@ class _Refused(Exception):
         self.reason = reason
         self.status = status
         self.content_type = content_type
+
+
+class _Retryable(Exception):
+    """Internal: a failure worth another attempt (5xx, 429, timeouts, connection errors)."""
+
+    def __init__(
+        self, reason: str, status: int | None = None, content_type: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.content_type = content_type
+        self.retry_after = retry_after
 
 
 class _SSRFBlocked(httpcore.ConnectError):
@@ -91,6 +104,11 @@ class _Target:
     scheme: str
     host: str  # lower-case, IPv6 without brackets
     port: int
+
+
+def _sleep(seconds: float) -> None:
+    """Wait between retries (a seam for tests)."""
+    time.sleep(seconds)
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -140,17 +158,19 @@ def parse_url(url: Any) -> _Target:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise _Refused("bad_url:scheme")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
+    if not (parts.hostname or "").rstrip("."):
         raise _Refused("bad_url:no_host")
     if parts.username is not None or parts.password is not None:
         raise _Refused("bad_url:credentials")
     try:
-        httpx.URL(url)
-        host.encode("idna")
+        parsed = httpx.URL(url)
+        # The host httpx will dial (IDNA-encoded): the one the SSRF guard must check.
+        host = _host_key(parsed.raw_host.decode("ascii"))
     except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         raise _Refused("bad_url:invalid") from exc
-    return _Target(url=url, scheme=scheme, host=host, port=port or (443 if scheme == "https" else 80))
+    if not host or (parts.hostname.isascii() and host != _host_key(parts.hostname)):
+        raise _Refused("bad_url:ambiguous_host")  # two parsers disagree: refuse rather than guess
+    return _Target(url=url, scheme=scheme, host=host, port=parsed.port or (443 if scheme == "https" else 80))
 
 
 def _host_key(host: str) -> str:
@@ -333,7 +353,7 @@ class Fetcher:
             futures = {pool.submit(self.fetch, urls[i]): i for i in order}
             for future, i in futures.items():
                 results[i] = future.result()
-        return [page if page is not None else Page(url=u, ok=False, reason="error:missing") for page, u in zip(results, urls)]
+        return [p if p is not None else Page(url=u, ok=False, reason="error:missing") for p, u in zip(results, urls)]
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -401,9 +421,14 @@ class Fetcher:
             except _Retryable as exc:
                 if last:
                     raise _Refused(exc.reason, status=exc.status, content_type=exc.content_type) from exc
-                delay = self._backoff(attempt) if exc.retry_after is None else min(exc.retry_after, MAX_RETRY_AFTER_S)
-                logger.debug("retry %d/%d url=%r reason=%s in %.2fs", attempt + 1, attempts - 1, target.url, exc.reason, delay)
-                time.sleep(delay)
+                if exc.retry_after is None:
+                    delay = self._backoff(attempt)
+                else:
+                    delay = min(exc.retry_after, MAX_RETRY_AFTER_S)
+                logger.debug(
+                    "retry %d/%d url=%r reason=%s in %.2fs", attempt + 1, attempts - 1, target.url, exc.reason, delay
+                )
+                _sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:
@@ -432,7 +457,9 @@ class Fetcher:
         except httpx.InvalidURL as exc:
             raise _Refused("bad_url:invalid") from exc
 
-    def _read_response(self, target: _Target, response: httpx.Response, deadline: float) -> Page | tuple[int, str]:
+    def _read_response(
+        self, target: _Target, response: httpx.Response, deadline: float
+    ) -> Page | tuple[int, str]:
         status = response.status_code
         ctype = response.headers.get("content-type", "")
         if status in REDIRECT_STATUSES:
@@ -441,7 +468,8 @@ class Fetcher:
                 return status, location
             raise _Refused(f"http_{status}", status=status, content_type=ctype)
         if status == 429 or status >= 500:
-            raise _Retryable(f"http_{status}", status, ctype, _retry_after(response.headers.get("retry-after")))
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            raise _Retryable(f"http_{status}", status, ctype, retry_after)
         if not 200 <= status < 300:
             raise _Refused(f"http_{status}", status=status, content_type=ctype)
 
@@ -555,17 +583,6 @@ class Fetcher:
                     os.unlink(tmp_name)
                 except OSError:
                     pass
-
-
-class _Retryable(Exception):
-    """Internal: a failure worth another attempt (5xx, 429, timeouts, connection errors)."""
-
-    def __init__(self, reason: str, status: int | None = None, content_type: str = "", retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.content_type = content_type
-        self.retry_after = retry_after
 
 
 def _interleave_by_host(urls: list[str]) -> list[int]:
