@@ -315,7 +315,8 @@ class _LivePartition(StatefulSourcePartition[ItemEvent, dict[str, Any]]):
 
     def _emit_updates(self, budget: int | None) -> list[ItemEvent]:
         """Re-fetch changed items this source covers; emit the ones whose content really changed."""
-        changed = [i for i in self.client.updates()["items"] if self._covers(i) and i not in self._retry]
+        # Ascending ids: a story before its comments, so they see its new title.
+        changed = sorted({i for i in self.client.updates()["items"] if self._covers(i) and i not in self._retry})
         if not changed or budget == 0:
             return []
         got = self.client.items(changed)
