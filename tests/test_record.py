@@ -68,6 +68,7 @@ def test_hn2006_page_lookups(hn2006: Recording) -> None:
     assert not page.ok and page.status is None and page.reason == "timeout"
 
     recorded = {e["url"] for e in lines}
+    assert set(hn2006.page_urls()) == recorded
     story_urls = [it["url"] for _, _, it in hn2006.iter_items() if it and it.get("url")]
     absent = next(u for u in story_urls if u not in recorded)
     page = hn2006.page(absent)

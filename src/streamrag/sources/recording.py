@@ -197,7 +197,6 @@ class Recording:
             self._pages = pages
         return self._pages
 
-    @property
     def page_urls(self) -> list[str]:
         """Every URL the recorder tried, in file order (last occurrence)."""
         return list(self._page_index())
