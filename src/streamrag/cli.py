@@ -162,7 +162,7 @@ class _Progress:
         from tqdm import tqdm
 
         self.metrics = metrics
-        self.bar = tqdm(desc="items", unit="item", file=sys.stderr, dynamic_ncols=True)
+        self.bar = tqdm(desc="items", unit="item", file=sys.stderr, dynamic_ncols=True, disable=None)  # off when not a TTY
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -274,7 +274,7 @@ def _hits_json(results) -> list[dict]:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from .parse import Parser
+    from .parse import ParseError, Parser
     from .records import Page
 
     parser = Parser()
@@ -300,11 +300,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if not page.ok:
             record.update(text="", chunks=[], skipped=page.reason)
         else:
-            parsed = parser.parse_page(page)
-            if isinstance(parsed, str):  # a skip reason
-                record.update(text="", chunks=[], skipped=parsed)
+            try:
+                parsed = parser.parse_page(page)
+            except ParseError as exc:
+                record.update(text="", chunks=[], skipped=exc.reason)
             else:
-                record.update(text=parsed.text, chunks=[text for text, _ in parser.chunk(parsed, title="")])
+                record.update(text=parsed.text, chunks=[text for text, _ in parser.chunk(parsed.sections)])
         if args.json:
             print(json.dumps(record, ensure_ascii=False))
         else:

@@ -91,7 +91,7 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load the model, tokenizer and collection before the clock starts (first use would stall)."""
         self.embedder.encode(["warm up"])
-        self.parser.chunk_text("warm up", title="")
+        self.parser.chunk("warm up", title="")
         _ = self.sink
 
     def close(self) -> None:
@@ -123,11 +123,13 @@ class Pipeline:
             else:
                 self.metrics.count("pages_failed")
                 out.append(Skip(event.item_id, url, "fetch", page.reason))
-        result = self.parser.chunks_for(event, page)
+        skips: list[Skip] = []
+        result = self.parser.chunks_for(event, page, skips=skips)
+        out.extend(skips)
         if isinstance(result, Skip):
             out.append(result)
-            # An item that has no text any more must not keep stale chunks.
-            out.append(Deletion(event.item_id, f"no_text:{result.reason}", event.emitted_at))
+            if result.stage == "parse":  # an item that has no text any more must not keep stale chunks
+                out.append(Deletion(event.item_id, f"no_text:{result.reason}", event.emitted_at))
         elif isinstance(result, Deletion):
             out.append(result)
         else:
@@ -366,13 +368,13 @@ class RunHandle:
 
 def prepare(config: Config, stop: threading.Event | None = None, on_emit=lambda n: None) -> RunHandle:
     """Choose the source, build the pipeline and the flow (nothing runs yet)."""
-    from .sources import RecordingPages, make_source
+    from .sources import RecordingPages, ReplaySource, make_source
 
     stop = stop or threading.Event()
     source, description = make_source(config.source)
     pages = None
-    if getattr(source, "recording_path", None) is not None:
-        pages = RecordingPages(source.recording_path)  # replay: pages come from the recording, never the network
+    if isinstance(source, ReplaySource):
+        pages = RecordingPages(source.recording)  # replay: pages come from the recording, never the network
     pipeline = Pipeline(config, pages=pages)
     pipeline.source_description = description
     flow = build_flow(pipeline, StoppableSource(source, stop, config.source.duration_s, on_emit))
