@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from streamrag.sources.recording import (
     page_key,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "recordings"
+# The real recordings live outside the repository (they may not be copied into it).
+SHARED = Path(os.environ.get("STREAMRAG_RECORDINGS", Path(__file__).resolve().parents[2] / "shared" / "data" / "recordings"))
 HN_2006 = SHARED / "hn-2006"
 
 

@@ -376,6 +376,12 @@ def test_live_null_items_are_emitted_as_none() -> None:
         assert [(e.item_id, e.item is None) for e in events] == [
             (1, False), (2, False), (3, False), (4, True), (5, True)]
         assert events[3].kind == "missing" and events[3].root_id is None
+        # item 4 shows up after all (fresh items can read null for a moment): it is re-checked
+        hn.add(comment(4, parent=1))
+        later = drain(part, until=lambda ev: len(ev) >= 1)
+        assert [(e.item_id, e.root_id) for e in later] == [(4, 1)]
+        assert drain(part, timeout_s=0.3) == []  # 5 stays null: rechecked a bounded number of times
+        assert hn.count("/v0/item/5.json") == 3
         part.close()
 
 

@@ -31,6 +31,8 @@ PARTITION = "hn-live"
 USER_AGENT = "streamrag/0.1 (real-time RAG tutorial; polite HN API poller)"
 _RETRY_FAILED_ITEM = 3  # polls at which an item that failed to fetch is tried again
 _FINGERPRINTS = 200_000  # how many emitted versions the source remembers to drop unchanged updates
+_NULL_RECHECKS = 2  # a new id the API answered null for is re-fetched at this many later polls...
+_MAX_NULLS = 1_000  # ...for at most this many ids (fresh items can read null for a moment)
 
 
 class HNError(Exception):
@@ -226,6 +228,7 @@ class _LivePartition(StatefulSourcePartition[ItemEvent, dict[str, Any]]):
         self._chunk = max(1, chunk_size)
         self._resolver = RootResolver(client.item)
         self._fingerprints: OrderedDict[int, str] = OrderedDict()
+        self._nulls: OrderedDict[int, int] = OrderedDict()  # id -> rechecks done
         self._start = time.monotonic()
         self._deadline = self._start + duration_s if duration_s is not None else None
         self._next_poll = self._start
@@ -290,9 +293,29 @@ class _LivePartition(StatefulSourcePartition[ItemEvent, dict[str, Any]]):
         for item_id in ids:
             if item_id in got:
                 events.append(self._event(item_id, got[item_id]))
+                if got[item_id] is None:
+                    self._nulls[item_id] = 0
+                    while len(self._nulls) > _MAX_NULLS:
+                        self._nulls.popitem(last=False)
             else:
                 self._retry.setdefault(item_id, 0)
         self._last_id = ids[-1]
+        return events
+
+    def _emit_nulls(self, budget: int | None) -> list[ItemEvent]:
+        """Re-fetch new ids that read null: HN sometimes serves a fresh item as null for a moment."""
+        ids = list(self._nulls)[: budget if budget is not None else None]
+        if not ids:
+            return []
+        got = self.client.items(ids)
+        events = []
+        for item_id in ids:
+            self._nulls[item_id] += 1
+            item = got.get(item_id)
+            if item is not None:
+                events.append(self._event(item_id, item))
+            if item is not None or self._nulls[item_id] >= _NULL_RECHECKS:
+                del self._nulls[item_id]
         return events
 
     def _emit_retries(self, budget: int | None) -> list[ItemEvent]:
@@ -346,6 +369,8 @@ class _LivePartition(StatefulSourcePartition[ItemEvent, dict[str, Any]]):
             events += self._emit_new(self._budget())
         if self._retry and not first_poll:
             events += self._emit_retries(self._budget())
+        if self._nulls and not first_poll:
+            events += self._emit_nulls(self._budget())
         if self._follow_updates and not first_poll and self._last_id is not None:
             events += self._emit_updates(self._budget())
         return events
