@@ -305,7 +305,10 @@ def _parse_lxml(text: str):
 
 
 def _attr_str(el) -> str:
-    return " ".join(filter(None, (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop"))))
+    """class, id, role and itemprop, without slug-like tokens: ``id="sharing-with-a-single-developer"`` is a
+    section anchor made from its heading, not a share widget."""
+    raw = " ".join(filter(None, (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop"))))
+    return " ".join(t for t in raw.split() if len(re.split(r"[-_]+", t)) <= 3)
 
 
 def _text_len(el) -> int:
@@ -392,6 +395,18 @@ def _score_candidates(body):
             best, best_score = node, final
     if best is None:
         return None
+    # readability: when several strong candidates share an ancestor, the article is that ancestor
+    # (an article split into several <div class="section">s)
+    strong = [n for n, sc in scores.items() if n is not best and sc * (1 - _link_density(n)) >= 0.75 * best_score]
+    if len(strong) >= 2:
+        ancestor = best.getparent()
+        while ancestor is not None and ancestor.tag not in ("body", "html"):
+            inside = sum(1 for n in strong if any(a is ancestor for a in n.iterancestors()))
+            if inside >= 2:
+                best = ancestor
+                best_score = max(best_score, scores.get(ancestor, 0.0))
+                break
+            ancestor = ancestor.getparent()
     # readability: include siblings that look like part of the article
     parent = best.getparent()
     if parent is None:
@@ -451,33 +466,36 @@ def extract_main_html(text: str, boilerplate: bool = True) -> str:
     if not boilerplate:
         return lxml.html.tostring(body, encoding="unicode")
 
-    # 1. an explicit article body wins
+    # 1. an explicit container: itemprop=articleBody, else the dominant <article>, else the one <main>
+    body_len = _text_len(body) or 1
     main = None
     explicit = body.xpath('.//*[@itemprop="articleBody"]')
     if explicit:
         main = max(explicit, key=_text_len)
-    else:
-        articles = body.findall(".//article")
-        if len(articles) == 1:
-            main = articles[0]
-        elif not articles:
-            mains = body.findall(".//main") or body.xpath('.//*[@role="main"]')
-            if len(mains) == 1:
-                main = mains[0]
-    body_len = _text_len(body) or 1
+    if main is None or _text_len(main) < 140:
+        articles = [(a, _text_len(a)) for a in body.iter("article")]
+        if articles:
+            best, best_len = max(articles, key=lambda pair: pair[1])
+            if best_len >= 0.5 * sum(n for a, n in articles if a.getparent() is not None):
+                main = best
+    if main is None or _text_len(main) < 140:
+        mains = body.findall(".//main") or body.xpath('.//*[@role="main"]')
+        if len(mains) == 1:
+            main = mains[0]
     if main is not None and _text_len(main) < max(140, 0.15 * body_len):
         main = None  # a teaser <article> or an empty <main>: not the article
 
-    # 2. drop boilerplate elements (outer-most first; removing one drops its subtree)
+    # 2. drop boilerplate elements (outer-most first; removing one drops its subtree). An element holding
+    #    half of the remaining text is a page wrapper whose class happens to say "sidebar" or "comments":
+    #    it stays, and its children are judged one by one.
     scope = main if main is not None else body
+    scope_len = _text_len(scope) or 1
     for el in list(scope.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+        if not isinstance(el.tag, str) or el.getparent() is None or el is scope:
             continue
-        if el.tag in _DROP_TAGS or (el.tag == "header" and main is None and el.getparent() is body):
-            if el.tag == "form" and el.find(".//p") is not None and _text_len(el) > 1000:
-                continue  # ASP.NET pages wrap the whole page in one <form>
-            _remove(el)
-        elif _is_boilerplate_node(el):
+        if el.tag in _DROP_TAGS or (el.tag == "header" and main is None) or _is_boilerplate_node(el):
+            if el.tag in ("form", "header", "section", "div", "table", "td", "tr") and _text_len(el) > 0.5 * scope_len:
+                continue
             _remove(el)
 
     # 3. no semantic container: readability-style scoring
