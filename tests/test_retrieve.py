@@ -163,6 +163,12 @@ def test_hybrid_finds_rare_keyword(retriever):
     assert 201 in [h.item_id for h in results[0].hits]  # only the comment contains the word
     hits = retriever.search("Krumblewick", k=1, mode="hybrid", group=False)
     assert hits[0].item_id == 201
+    # Mixed with words that pull dense search elsewhere, the exact keyword still wins in hybrid mode only.
+    query = "Krumblewick space probe"
+    dense = [h.item_id for h in retriever.search(query, k=3, group=False)]
+    hybrid = [h.item_id for h in retriever.search(query, k=3, mode="hybrid", group=False)]
+    assert hybrid[0] == 201 and dense[0] != 201
+    assert retriever.search(query, k=1, mode="hybrid")[0].root_id == 200
 
 
 def test_hybrid_falls_back_to_dense_without_bm25(db, embedder, caplog):

@@ -301,7 +301,14 @@ def make_counter(tokenizer: Any = None) -> TokenCounter:
 
         tokenizer = load_tokenizer()
     if hasattr(tokenizer, "encode"):
-        return lambda text: len(tokenizer.encode(text, add_special_tokens=False)) if text else 0
+        def count(text: str) -> int:
+            if not text:
+                return 0
+            try:  # HF tokenizers; verbose=False: a block longer than the model window is fine here
+                return len(tokenizer.encode(text, add_special_tokens=False, verbose=False))
+            except TypeError:  # other tokenizers (e.g. tiktoken) take only the text
+                return len(tokenizer.encode(text))
+        return count
     if callable(tokenizer):
         return tokenizer
     raise TypeError("tokenizer must be a tokenizer with .encode or a callable str -> int")
