@@ -293,6 +293,25 @@ def looks_binary(head: bytes) -> bool:
     return controls > len(sample) * 0.1
 
 
+def body_problem(content_type: str, body: bytes, max_bytes: int) -> str | None:
+    """Why a 2xx response is not an HTML article we can parse (a skip reason), or None when it is.
+
+    Shared by the network fetcher and recording replay, so both refuse the same pages.
+    """
+    mime = mime_type(content_type)
+    if mime and mime not in HTML_TYPES:
+        return f"not_html:{mime}"
+    if len(body) > max_bytes:
+        return "too_large"
+    if not body.strip():
+        return "empty_body"
+    if not mime and not sniffs_as_html(body[:SNIFF_BYTES]):
+        return "not_html:missing"
+    if looks_binary(body[:SNIFF_BYTES]):
+        return "binary_body"
+    return None
+
+
 class Fetcher:
     """Fetches article pages with an SSRF guard, size cap, retries, redirects and a disk cache.
 
@@ -481,12 +500,9 @@ class Fetcher:
             raise _Refused(f"not_html:{mime}", status=status, content_type=ctype)
 
         body = self._read_capped(response.iter_bytes(CHUNK_BYTES), status, ctype, deadline)
-        if not body.strip():
-            raise _Refused("empty_body", status=status, content_type=ctype)
-        if not mime and not sniffs_as_html(body[:SNIFF_BYTES]):
-            raise _Refused("not_html:missing", status=status, content_type=ctype)
-        if looks_binary(body[:SNIFF_BYTES]):
-            raise _Refused("binary_body", status=status, content_type=ctype)
+        problem = body_problem(ctype, body, self.config.max_bytes)
+        if problem:
+            raise _Refused(problem, status=status, content_type=ctype)
         return Page(
             url=target.url, ok=True, status=status, content_type=ctype, body=body, final_url=str(response.url)
         )

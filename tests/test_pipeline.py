@@ -1,0 +1,230 @@
+"""End-to-end: the Bytewax flow over recordings and a fake live HN, into a temporary Milvus Lite."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fake_hn import FakeHN, comment, story
+from streamrag import flow, sink
+from streamrag.config import SAMPLE_RECORDING, Config
+from streamrag.records import Chunk, Deletion, ItemEvent
+from streamrag.sources.recording import Recording
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "recordings"
+
+
+def make_config(tmp: Path, recording: Path | None = None, **source) -> Config:
+    cfg = Config()
+    cfg.source.kind = "replay"
+    if recording is not None:
+        cfg.source.recording = recording
+    for key, value in source.items():
+        setattr(cfg.source, key, value)
+    cfg.sink.uri = str(tmp / "milvus.db")
+    cfg.run.errors_path = tmp / "errors.jsonl"
+    cfg.run.metrics_path = tmp / "metrics.jsonl"
+    cfg.fetch.cache_dir = None
+    return cfg
+
+
+def stored(cfg: Config) -> dict[int, list[dict]]:
+    """item_id -> its stored rows."""
+    client = sink.connect(cfg.sink.uri)
+    rows = sink.query_all(client, cfg.sink.collection, ["item_id", "chunk_index", "title", "text", "kind", "root_id"])
+    out: dict[int, list[dict]] = {}
+    for row in rows:
+        out.setdefault(row["item_id"], []).append(row)
+    return out
+
+
+def errors(cfg: Config) -> list[dict]:
+    path = cfg.run.errors_path
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sample")
+    cfg = make_config(tmp, SAMPLE_RECORDING)
+    summary = flow.run(cfg)
+    yield cfg, summary
+    sink.close_all()
+
+
+def test_sample_replay_stores_and_records(sample_run):
+    cfg, summary = sample_run
+    recording = Recording(SAMPLE_RECORDING)
+    assert summary["items_seen"] == sum(1 for _ in recording.iter_items())
+    assert summary["chunks_written"] > 100
+    stats = sink.collection_stats(cfg.sink.uri, cfg.sink.collection)
+    assert stats["stories"] >= 38 and stats["comments"] >= 70
+    reasons = {e["reason"].split(":")[0] for e in errors(cfg) if e["stage"] == "fetch"}
+    assert {"http_404", "timeout", "not_html"} <= reasons
+    for e in errors(cfg):
+        assert {"id", "url", "stage", "reason"} <= set(e)
+    snapshots = cfg.run.metrics_path.read_text().splitlines()
+    assert snapshots and "chunks_written" in json.loads(snapshots[-1])
+
+
+def test_sample_edit_delete_and_dead(sample_run):
+    cfg, _ = sample_run
+    latest = Recording(SAMPLE_RECORDING).latest_items()
+    rows = stored(cfg)
+    gone = [i for i, item in latest.items() if isinstance(item, dict) and (item.get("deleted") or item.get("dead"))]
+    assert gone, "the sample must contain deleted/dead items"
+    for item_id in gone:
+        assert item_id not in rows, f"item {item_id} is deleted/dead but still has chunks"
+    # Edited items: the same id appears twice; the stored title is the latest one.
+    seen: dict[int, int] = {}
+    for _, item_id, _ in Recording(SAMPLE_RECORDING).iter_items():
+        seen[item_id] = seen.get(item_id, 0) + 1
+    edited = [i for i, n in seen.items() if n > 1 and i in rows and latest[i].get("type") == "story"]
+    assert edited, "the sample must contain an edited story"
+    for item_id in edited:
+        assert {r["title"] for r in rows[item_id]} == {latest[item_id]["title"]}
+        indexes = sorted(r["chunk_index"] for r in rows[item_id])
+        assert indexes == list(range(len(indexes))), "stale chunks of an edited item must be deleted"
+
+
+def test_sample_comments_carry_their_root_story(sample_run):
+    cfg, _ = sample_run
+    latest = Recording(SAMPLE_RECORDING).latest_items()
+    rows = stored(cfg)
+    comments = [i for i, r in rows.items() if r[0]["kind"] == "comment"]
+    assert comments
+    for item_id in comments:
+        root = rows[item_id][0]["root_id"]
+        assert latest[root]["type"] == "story", f"comment {item_id} has root {root}, not a story"
+
+
+def test_sample_queries_find_their_story(sample_run):
+    from streamrag.retrieve import Retriever
+
+    cfg, _ = sample_run
+    queries = [json.loads(l) for l in (SAMPLE_RECORDING / "queries.jsonl").read_text().splitlines() if l.strip()]
+    retriever = Retriever(milvus_uri=cfg.sink.uri, collection=cfg.sink.collection)
+    top3 = 0
+    for q in queries[:12]:
+        results = retriever.search(q["query"], k=3)
+        top3 += q["item_id"] in [r.root_id for r in results]
+    assert top3 >= 10, f"only {top3}/12 sample queries found their story in the top 3"
+
+
+def test_replay_twice_is_idempotent(sample_run, tmp_path):
+    cfg, _ = sample_run
+    before = sink.collection_stats(cfg.sink.uri, cfg.sink.collection)
+    rows_before = {k: sorted(r["chunk_index"] for r in v) for k, v in stored(cfg).items()}
+    flow.run(cfg)
+    assert sink.collection_stats(cfg.sink.uri, cfg.sink.collection) == before
+    assert {k: sorted(r["chunk_index"] for r in v) for k, v in stored(cfg).items()} == rows_before
+
+
+@pytest.mark.slow
+def test_hn_2006_recording(tmp_path):
+    path = SHARED / "hn-2006"
+    if not path.exists():
+        pytest.skip(f"real recording not present at {path} (../shared/data is only on project machines)")
+    cfg = make_config(tmp_path, path)
+    summary = flow.run(cfg)
+    recording = Recording(path)
+    latest = recording.latest_items()
+    rows = stored(cfg)
+    errs = errors(cfg)
+    failed_urls = {e["url"] for e in errs if e["stage"] == "fetch"}
+    for item_id, item in latest.items():
+        if not isinstance(item, dict) or item.get("deleted") or item.get("dead"):
+            assert item_id not in rows
+            continue
+        if item.get("type") == "story" and item.get("url"):
+            page = recording.page(item["url"])
+            if page.ok:
+                assert len(rows.get(item_id, [])) >= 1, f"story {item_id} has a page but no chunks"
+            else:
+                assert item["url"] in failed_urls, f"failed fetch of story {item_id} not recorded"
+        if item.get("type") == "comment" and len(item.get("text", "")) > 40:
+            assert item_id in rows, f"live comment {item_id} has no chunks"
+    assert summary["pages_failed"] == len(failed_urls)
+    before = sink.collection_stats(cfg.sink.uri, cfg.sink.collection)
+    flow.run(cfg)
+    assert sink.collection_stats(cfg.sink.uri, cfg.sink.collection) == before
+
+
+def test_live_source_end_to_end_with_ssrf_canary(tmp_path):
+    with FakeHN() as hn, FakeHN() as canary:
+        hn.add_page("a", "<html><body><article><h1>Vector databases</h1><p>" + "HNSW graphs make "
+                    "approximate nearest neighbour search fast. " * 20 + "</p></article></body></html>")
+        canary_url = canary.base.replace("127.0.0.1", "localhost") + "/pages/secret"
+        hn.add(story(1, "How HNSW indexes work", url=hn.page_url("a")),
+               comment(2, parent=1, text="Graph-based indexes trade memory for recall."),
+               story(3, "Internal admin panel", url=canary_url),
+               comment(4, parent=2, text="And build time grows with efConstruction, worth tuning."))
+        cfg = make_config(tmp_path, kind="live", hn_api=hn.url, backfill=10, max_items=4, poll_interval_s=0.2)
+        cfg.fetch.allow_hosts = ("127.0.0.1",)
+        summary = flow.run(cfg)
+        assert sum(canary.requests.values()) == 0, "the SSRF guard let a request through"
+    rows = stored(cfg)
+    assert summary["items_seen"] == 4
+    assert {1, 2, 3, 4} <= set(rows)  # story 3 keeps a title chunk; its refused page is recorded
+    assert rows[4][0]["root_id"] == 1
+    refused = [e for e in errors(cfg) if e["id"] == 3]
+    assert refused and refused[0]["reason"].startswith("ssrf_refused")
+
+
+def test_thread_stops_cleanly(tmp_path):
+    cfg = make_config(tmp_path, SAMPLE_RECORDING, speed=1.0)
+    thread = flow.PipelineThread(cfg)
+    thread.start()
+    time.sleep(3)
+    started = time.time()
+    summary = thread.stop(timeout=60)
+    assert not thread.is_alive() and thread.error is None
+    assert time.time() - started < 30
+    assert summary is not None and summary["items_seen"] < sum(1 for _ in Recording(SAMPLE_RECORDING).iter_items())
+
+
+def test_batch_flushes_by_time_under_a_trickle():
+    logic = flow.BatchLogic(max_size=100, timeout=timedelta(milliseconds=300))
+    first_deadline = None
+    flushed = []
+    started = time.monotonic()
+    while time.monotonic() - started < 1.0:  # one chunk every 50 ms: op.collect would never time out
+        out, _ = logic.on_item(_chunk(1))
+        flushed.extend(out)
+        first_deadline = first_deadline or logic.notify_at()
+        if logic.notify_at() and flow._now() >= logic.notify_at():
+            out, _ = logic.on_notify()
+            flushed.extend(out)
+        time.sleep(0.05)
+    assert len(flushed) >= 2, "batches must flush by time even while items keep arriving"
+    assert all(len(batch) <= 8 for batch in flushed)
+
+
+def test_fetch_ahead_keeps_versions_of_an_item_in_order():
+    class SlowFirst:
+        pool = __import__("concurrent.futures").futures.ThreadPoolExecutor(4)
+
+        def fetch_and_parse(self, event):
+            if event.item["title"] == "v1":
+                time.sleep(0.3)
+            return [Deletion(event.item_id, event.item["title"])]
+
+    logic = flow.FetchAheadLogic(SlowFirst(), None)
+    out = []
+    for title in ("v1", "v2"):
+        out.extend(logic.on_item(ItemEvent(7, {"id": 7, "type": "story", "title": title}, time.time()))[0])
+    other = ItemEvent(8, {"id": 8, "type": "story", "title": "other"}, time.time())
+    out.extend(logic.on_item(other)[0])
+    out.extend(logic.on_eof()[0])
+    reasons = [d.reason for d in out if d.item_id == 7]
+    assert reasons == ["v1", "v2"]
+    assert len(out) == 3
+
+
+def _chunk(item_id: int) -> Chunk:
+    return Chunk(item_id=item_id, root_id=item_id, kind="story", chunk_index=0, text="t", embed_text="t")
