@@ -113,6 +113,8 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
                  b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2", b"%!PS")
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_LATIN_SINGLE_BYTE = {"cp1250", "cp1252", "latin-1", "iso8859-1", "iso8859-2", "iso8859-15", "iso8859-9", "cp1254",
+                      "mac-roman", "mac-latin2", "cp850", "cp437"}
 _SINGLE_BYTE = {"latin-1", "iso8859-1", "iso-8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
 
 
@@ -181,6 +183,14 @@ def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
 
         best = from_bytes(body[:200_000]).best()
         if best is not None and best.encoding:
+            enc = _norm_codec(best.encoding) or best.encoding
+            if enc in _LATIN_SINGLE_BYTE:
+                # short Western text is ambiguous between the Latin code pages: cp1252 is by far the
+                # most common (and what browsers use for "latin-1")
+                try:
+                    return body.decode("cp1252"), "cp1252"
+                except UnicodeDecodeError:
+                    pass
             return body.decode(best.encoding, errors="replace"), best.encoding
     except Exception:  # noqa: BLE001 - detection is best effort
         pass
@@ -913,11 +923,11 @@ class Parser:
         n = self.config.overlap_tokens
         if n <= 0 or not cur:
             return ""
-        text = cur[-1]
+        text = "\n\n".join(cur)
         enc = tokenizer()(text, add_special_tokens=False, return_offsets_mapping=True)
         offsets = enc["offset_mapping"]
         if len(offsets) <= n:
-            return ""  # the whole paragraph would be repeated: not an overlap
+            return ""  # the whole chunk would be repeated: not an overlap
         k = len(offsets) - n
         while k < len(offsets) - 1 and offsets[k][0] <= offsets[k - 1][1]:  # start at a word boundary
             k += 1
