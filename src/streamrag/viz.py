@@ -288,7 +288,8 @@ def plot_batch_throughput(batch_sizes: Sequence[float], chunks_per_s: Sequence[f
 
 def plot_bar_comparison(names: Sequence[str], values: Sequence[float], ylabel: str, title: str,
                         ax: Axes | None = None, errors: Sequence[float] | None = None,
-                        value_format: str | None = None, colors: Sequence[str] | None = None) -> Figure:
+                        value_format: str | None = None, colors: Sequence[str] | None = None,
+                        xlabel: str = "configuration") -> Figure:
     """Bars for a few settings (e.g. 1/2/4 workers, dense vs hybrid) with each value written on its bar.
 
     ``ylabel`` should carry the unit, e.g. ``"throughput (chunks/s)"`` or ``"MRR@10 (0–1)"``.
@@ -308,7 +309,7 @@ def plot_bar_comparison(names: Sequence[str], values: Sequence[float], ylabel: s
         top = float(np.nanmax(vals + (np.asarray(errors, dtype=float) if errors is not None else 0))) if len(vals) else 1
         ax.set_ylim(min(0.0, float(np.nanmin(vals)) * 1.15) if len(vals) else 0, top * 1.18 if top > 0 else 1)
         ax.set_ylabel(ylabel)
-        ax.set_xlabel("")
+        ax.set_xlabel(xlabel)
         ax.set_title(title)
         return fig
 
