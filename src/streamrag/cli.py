@@ -362,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # known failure types carry advice; anything else gets one line too
         from .sink import SinkError
 
-        if isinstance(exc, SinkError) or type(exc).__name__ in {"RecordingError", "ModelError", "SpacyModelError"}:
+        if isinstance(exc, SinkError) or type(exc).__name__ in {"RecordingError", "ModelError", "SpacyModelMissing"}:
             print(f"streamrag {args.command}: error: {exc}", file=sys.stderr)
             return 2
         raise

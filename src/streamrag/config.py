@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ HN_API = "https://hacker-news.firebaseio.com/v0"
 class SourceConfig:
     kind: str = "auto"  # "auto" | "live" | "replay"
     recording: Path = SAMPLE_RECORDING
-    hn_api: str = HN_API
+    hn_api: str = field(default_factory=lambda: os.environ.get("STREAMRAG_HN_API", HN_API))
     speed: float = 0.0  # replay pacing: recorded `at` / speed seconds; 0 = as fast as possible
     poll_interval_s: float = 5.0  # live: how often to poll maxitem/updates
     backfill: int = 30  # live: on first start, also emit the last N ids
