@@ -99,9 +99,10 @@ class LiveDashboard:
         self._stopper: threading.Thread | None = None
         self._state = "waiting"
 
-        self.figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-        FigureCanvasAgg(self.figure)
-        self.axes = self.figure.subplots(2, 2).ravel()
+        with viz._styled():  # ticks and grid take their style when the axes are made
+            self.figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            FigureCanvasAgg(self.figure)
+            self.axes = self.figure.subplots(2, 2).ravel()
 
         self.header = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.stop_button = widgets.Button(description="Stop pipeline", button_style="danger", icon="stop",
@@ -174,7 +175,8 @@ class LiveDashboard:
             self._set_header(data)
             self._draw(data)
             buffer = io.BytesIO()
-            self.figure.savefig(buffer, format="png", dpi=self.figure.dpi, facecolor="white")
+            with viz._styled():  # cleared axes make their ticks at draw time, from the rcParams then
+                self.figure.savefig(buffer, format="png", dpi=self.figure.dpi, facecolor="white")
             self._png = buffer.getvalue()
             self.image.value = self._png
             return self._png
@@ -255,7 +257,7 @@ class LiveDashboard:
                 chunks = np.diff([s.chunks for s in samples]) / dt
                 rate_ax.plot(t[1:], items, color=viz.PALETTE[0], label=f"items/s ({items[-1]:.1f})")
                 rate_ax.plot(t[1:], chunks, color=viz.PALETTE[1], label=f"chunks/s ({chunks[-1]:.1f})")
-                rate_ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax([items.max(), chunks.max()])) * 1.2))
+                rate_ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax([items.max(), chunks.max()])) * 1.4))
                 rate_ax.legend(loc="upper left")
             else:
                 viz._no_data(rate_ax, "collecting…")
@@ -269,7 +271,7 @@ class LiveDashboard:
             if np.isfinite(p95).any():
                 fresh_ax.plot(t, p95, marker="o", markersize=4, color=viz.RED, label="p95")
                 fresh_ax.plot(t, p50, marker="o", markersize=4, color=viz.PALETTE[2], label="p50")
-                fresh_ax.set_ylim(bottom=0, top=float(np.nanmax(p95)) * 1.25 or 1.0)
+                fresh_ax.set_ylim(bottom=0, top=float(np.nanmax(p95)) * 1.4 or 1.0)
                 fresh_ax.legend(loc="upper left")
             else:
                 viz._no_data(fresh_ax, "no chunks written yet")
@@ -290,7 +292,7 @@ class LiveDashboard:
                 if limit:
                     batch_ax.axhline(limit, color=viz.RED, linestyle="--", linewidth=2, label=f"max {limit}")
                     batch_ax.legend(loc="upper left")
-                batch_ax.set_ylim(0, max(max(batches), limit or 0) * 1.25)
+                batch_ax.set_ylim(0, max(max(batches), limit or 0) * 1.3)
                 batch_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             else:
                 batch_ax.set_title("Embed batch sizes")

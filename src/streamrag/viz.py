@@ -16,7 +16,6 @@ and, given a query, draws lines to its nearest neighbours measured in the ORIGIN
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 from collections import Counter
 from contextlib import contextmanager
@@ -199,11 +198,14 @@ def plot_token_histogram(token_counts: Sequence[int], limit: int = 256, ax: Axes
         if len(counts):
             hi = max(float(counts.max()), limit * 1.1)
             width = max(1.0, math.ceil(hi / 40))
-            edges = np.arange(0, hi + width, width)
+            # the limit is a bin edge, so no bin mixes chunks within and over it
+            first = limit - width * math.ceil(max(limit - min(0.0, float(counts.min())), 0) / width)
+            edges = np.arange(first, hi + width, width)
             ax.hist(counts[counts <= limit], bins=edges, color=PALETTE[0], alpha=0.9, label="within limit")
             if over:
                 ax.hist(counts[counts > limit], bins=edges, color=RED, alpha=0.9, label="over limit (truncated)")
-            ax.set_xlim(0, edges[-1])
+            ax.set_xlim(min(0.0, edges[0]), edges[-1])
+            ax.set_ylim(top=ax.get_ylim()[1] * 1.15)  # headroom for the legend
         else:
             _no_data(ax)
         ax.axvline(limit, color=RED, linestyle="--", linewidth=3, label=f"limit: {limit} tokens")
