@@ -94,7 +94,8 @@ def load_model(pooling: str = "mean", device: str = "cpu") -> "SentenceTransform
     with _models_lock:
         if key in _models:
             return _models[key]
-        from sentence_transformers import SentenceTransformer, models
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 
         started = time.perf_counter()
         model = SentenceTransformer(key[0], device=device)
@@ -105,7 +106,7 @@ def load_model(pooling: str = "mean", device: str = "cpu") -> "SentenceTransform
             # Rebuild with CLS pooling, for comparison only: all-MiniLM-L6-v2 was trained with mean pooling.
             transformer = model[0]
             model = SentenceTransformer(
-                modules=[transformer, models.Pooling(DIM, pooling_mode="cls"), models.Normalize()], device=device
+                modules=[transformer, Pooling(DIM, pooling_mode="cls"), Normalize()], device=device
             )
         model.eval()
         logger.info("loaded embedding model (%s pooling) in %.1f s", pooling, time.perf_counter() - started)
