@@ -45,7 +45,7 @@ class _LiteNoise(logging.Filter):
         return "Method not implemented" not in message and "failed to get mvccTs" not in message
 
 
-for _name in ("grpc._server", "pymilvus", "pymilvus.milvus_client"):
+for _name in ("grpc._server", "pymilvus.client.iterator.query_iterator"):
     logging.getLogger(_name).addFilter(_LiteNoise())
 
 
