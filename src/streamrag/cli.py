@@ -219,6 +219,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from .sink import SinkError, collection_stats
 
+    _require_db(args.milvus_uri)
     try:
         stats = collection_stats(args.milvus_uri, args.collection)
     except SinkError as exc:
@@ -227,12 +228,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_db(uri: str) -> None:
+    from .sink import is_server_uri
+
+    if is_server_uri(uri):
+        _check_milvus(uri)
+    elif not Path(uri).exists():
+        raise UsageError(f"no database at {uri}: ingest first with `python -m streamrag run --milvus-uri {uri}`")
+
+
 def _retriever(args: argparse.Namespace):
     from .retrieve import Retriever
     from .sink import SinkError
 
-    if not args.milvus_uri.startswith(("http://", "https://")) and not Path(args.milvus_uri).exists():
-        raise UsageError(f"no database at {args.milvus_uri}: ingest first with `python -m streamrag run`")
+    _require_db(args.milvus_uri)
     try:
         return Retriever(milvus_uri=args.milvus_uri, collection=args.collection)
     except SinkError as exc:
