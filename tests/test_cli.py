@@ -103,3 +103,22 @@ def test_errors_are_one_line_exit_2(args, needle):
     assert "Traceback" not in proc.stderr
     assert needle in proc.stderr
     assert len([l for l in proc.stderr.strip().splitlines() if "error:" in l]) == 1
+
+
+def test_record_then_replay(tmp_path, capsys):
+    from fake_hn import FakeHN, comment, story
+
+    with FakeHN() as hn:
+        hn.add_page("a", "<html><body><article><p>" + "Offline demos need recordings. " * 30 + "</p></article></body></html>")
+        hn.add(story(1, "Record before you present", url=hn.page_url("a")), comment(2, parent=1, text="Good advice."),
+               story(3, "A missing page", url=hn.page_url("missing")))
+        out = tmp_path / "talk"
+        assert main(["record", "--out", str(out), "--hn-api", hn.url, "--max-items", "3",
+                     "--allow-host", "127.0.0.1"]) == 0
+    stats = last_json(capsys)
+    assert stats["items"] == 3 and stats["pages"] == 2
+    # The recording replays offline (the fake server is gone now).
+    assert main(["run", "--recording", str(out), "--milvus-uri", str(tmp_path / "r.db"), "--json",
+                 "--errors", str(tmp_path / "e.jsonl"), "--no-progress"]) == 0
+    summary = last_json(capsys)
+    assert summary["items_seen"] == 3 and summary["pages_fetched"] == 1 and summary["pages_failed"] == 1
