@@ -699,9 +699,12 @@ class ParsedPage:
 _SENTENCE_RE = re.compile(r"(?<=[.!?\u3002])[\"')\]\u201d\u2019]*\s+(?=[\"'(\[\u201c\u2018]?[A-Z0-9\u00c0-\u024f])")
 
 
-def _split_unit(text: str, code: bool) -> list[str]:
-    """Split a too-long unit one level finer: blank lines, lines, sentences, words."""
-    for splitter in (r"\n\s*\n", r"\n", None, r"\s+"):
+def _split_unit(text: str, code: bool) -> tuple[list[str], str]:
+    """Split a too-long unit one level finer: blank lines, lines, sentences, words.
+
+    Returns the parts and the separator that joins them back (so words are re-joined with spaces).
+    """
+    for splitter, joiner in ((r"\n\s*\n", "\n\n"), (r"\n", "\n"), (None, " "), (r"\s+", " ")):
         if splitter is None:
             if code:
                 continue
@@ -710,8 +713,8 @@ def _split_unit(text: str, code: bool) -> list[str]:
             parts = re.split(splitter, text)
         parts = [p for p in (x.strip("\n") if code else x.strip() for x in parts) if p]
         if len(parts) > 1:
-            return parts
-    return [text]
+            return parts, joiner
+    return [text], "\n\n"
 
 
 def _split_tokens(text: str, limit: int) -> list[str]:
@@ -861,6 +864,7 @@ class Parser:
 
         # current chunk state
         cur: list[str] = []
+        seps: list[str] = []  # the separator before each piece when the chunk is joined
         cur_tokens = 0
         cur_heading = ""
         heading = ""
@@ -869,43 +873,46 @@ class Parser:
             prefix_tokens = count_tokens(self._prefix(title, h))
             return max(8, min(cfg.chunk_tokens, cfg.max_tokens - 2 - prefix_tokens))
 
+        def joined() -> str:
+            return "".join((sep if i else "") + piece for i, (piece, sep) in enumerate(zip(cur, seps)))
+
         def close() -> None:
-            nonlocal cur, cur_tokens
+            nonlocal cur, seps, cur_tokens
             if cur:
-                text = "\n\n".join(cur)
+                text = joined()
                 ctx = "" if text.startswith(cur_heading) else cur_heading
                 out.append((text, self._prefix(title, ctx) + text))
-            cur, cur_tokens = [], 0
+            cur, seps, cur_tokens = [], [], 0
 
-        def add(unit: str, code: bool, unit_heading: str) -> None:
-            nonlocal cur_tokens, cur_heading
+        def add(unit: str, code: bool, unit_heading: str, sep: str = "\n\n") -> None:
             budget = budget_for(unit_heading)
             n = count_tokens(unit)
             if n > budget:
-                parts = _split_unit(unit, code)
+                parts, joiner = _split_unit(unit, code)
                 if len(parts) == 1:
-                    parts = _split_tokens(unit, budget)
-                    for p in parts:
-                        add_piece(p, count_tokens(p), unit_heading, budget)
+                    for i, p in enumerate(_split_tokens(unit, budget)):
+                        add_piece(p, count_tokens(p), unit_heading, budget, sep if i == 0 else " ")
                     return
-                for p in parts:
-                    add(p, code, unit_heading)
+                for i, p in enumerate(parts):
+                    add(p, code, unit_heading, sep if i == 0 else joiner)
                 return
-            add_piece(unit, n, unit_heading, budget)
+            add_piece(unit, n, unit_heading, budget, sep)
 
-        def add_piece(piece: str, n: int, unit_heading: str, budget: int) -> None:
+        def add_piece(piece: str, n: int, unit_heading: str, budget: int, sep: str) -> None:
             nonlocal cur_tokens, cur_heading
             if cur and cur_tokens + n > budget:
-                tail = self._overlap_tail(cur)
+                tail = self._overlap_tail(joined())
                 close()
                 if tail:
                     t_n = count_tokens(tail)
                     if t_n + n <= budget:
                         cur.append(tail)
+                        seps.append("")
                         cur_tokens = t_n
             if not cur:
                 cur_heading = unit_heading
             cur.append(piece)
+            seps.append(sep)
             cur_tokens += n
 
         for section in sections:
@@ -919,11 +926,10 @@ class Parser:
         close()
         return [pair for piece in out for pair in self._enforce(piece, title)]
 
-    def _overlap_tail(self, cur: list[str]) -> str:
+    def _overlap_tail(self, text: str) -> str:
         n = self.config.overlap_tokens
-        if n <= 0 or not cur:
+        if n <= 0 or not text:
             return ""
-        text = "\n\n".join(cur)
         enc = tokenizer()(text, add_special_tokens=False, return_offsets_mapping=True)
         offsets = enc["offset_mapping"]
         if len(offsets) <= n:

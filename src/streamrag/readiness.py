@@ -59,7 +59,7 @@ def readiness_checks(hn_api: str | None = None, probe_timeout_s: float = 3.0) ->
     def spacy() -> str:
         from .spacy_model import ensure_spacy_model
 
-        return f"spaCy model: {ensure_spacy_model()}"
+        return ensure_spacy_model(load=True)
 
     def milvus() -> str:
         from pymilvus import MilvusClient
