@@ -136,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be at least 1")
     if args.recovery_dir and not args.recovery_dir.exists():
         raise UsageError(f"no recovery store at {args.recovery_dir}: create it with "
-                         f"`python -m bytewax.recovery {args.recovery_dir} 1`")
+                         f"`mkdir -p {args.recovery_dir} && python -m bytewax.recovery {args.recovery_dir} 1`")
     _check_milvus(cfg.sink.uri)
 
     handle = flow.prepare(cfg)

@@ -168,6 +168,8 @@ class LiveDashboard:
             t = data["elapsed"]
             new_lags = data["new_lags"]
             p50, p95 = (float(np.percentile(new_lags, q)) if len(new_lags) else math.nan for q in (50, 95))
+            if self.samples and t < self.samples[-1].t - 0.5:
+                self.samples.clear()  # the run restarted its clock (warm-up done): a new timeline
             if self.samples and t <= self.samples[-1].t:
                 t = self.samples[-1].t + 1e-6  # a clock that did not move must not divide by zero
             self.samples.append(_Sample(t, data["counts"].get("items_seen", 0),

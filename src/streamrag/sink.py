@@ -72,13 +72,24 @@ def connect(uri: str, timeout_s: float = 10.0):
 
 
 def close_all() -> None:
-    """Close every shared client (tests and notebooks call this between runs)."""
+    """Close every shared client and release Milvus Lite's file locks (tests and notebooks call this between runs).
+
+    Milvus Lite runs its engine inside the process that opened the file; closing the client alone keeps the
+    file locked, so another process (a CLI run, a server) could not open it.
+    """
     with _clients_lock:
-        for client in _clients.values():
+        for key, client in _clients.items():
             try:
                 client.close()
             except Exception:  # pragma: no cover - best effort
                 pass
+            if not is_server_uri(key):
+                try:
+                    from milvus_lite.server_manager import server_manager_instance
+
+                    server_manager_instance.release_server(key)
+                except Exception:  # pragma: no cover - best effort, depends on milvus-lite internals
+                    logger.debug("could not release Milvus Lite server for %s", key, exc_info=True)
         _clients.clear()
 
 
@@ -243,6 +254,7 @@ def collection_stats(uri: str, collection: str) -> dict[str, int]:
 def query_all(client, collection: str, fields: list[str], filter: str = "", batch: int = 1000) -> list[dict]:
     """Every row's ``fields`` (paged with a query iterator)."""
     rows: list[dict] = []
+    client.load_collection(collection)  # a released collection cannot be queried
     iterator = client.query_iterator(collection, batch_size=batch, filter=filter, output_fields=fields)
     try:
         while True:
