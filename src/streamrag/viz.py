@@ -110,7 +110,8 @@ def shorten(text: Any, width: int = 40) -> str:
 
 
 def _wrap(text: str, width: int = 14) -> str:
-    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=True)) or str(text)
+    lines = [textwrap.wrap(line, width=width, break_long_words=True) or [""] for line in str(text).split("\n")]
+    return "\n".join(part for wrapped in lines for part in wrapped)  # explicit line breaks are kept
 
 
 def _fmt_number(value: float) -> str:
