@@ -361,7 +361,7 @@ class OnnxEmbedder:
 
 
 def make_session(path: Path, threads: int | None = None):
-    """An InferenceSession tuned for a small CPU box: all cores intra-op, sequential, full graph optimisation."""
+    """An InferenceSession tuned for a small shared CPU box: all cores intra-op, no spinning, full graph optimisation."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -369,6 +369,9 @@ def make_session(path: Path, threads: int | None = None):
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # No busy-waiting between ops: the pipeline's other stages share these cores, and spinning threads on an
+    # oversubscribed 2-core box measured 1.3x torch against 2.2x without spinning (docs/onnx-backend.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     started = time.perf_counter()
     session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     logger.info("loaded ONNX model %s in %.2f s", path.name, time.perf_counter() - started)
