@@ -108,13 +108,13 @@ def _root_title(item: dict, latest: dict, titles: dict, depth: int = 32) -> str:
     return ""
 
 
-def raw_encode(texts: list[str], backend: str = "torch", batch_size: int = 64) -> dict[str, float]:
-    """``model.encode`` alone on the texts: the ceiling for end-to-end throughput on this CPU."""
+def raw_encode(texts: list[str], backend: str = "torch") -> dict[str, float]:
+    """``model.encode`` alone on the texts (the pipeline's encode settings): the ceiling on this CPU."""
     from .config import EmbedConfig
     from .embed import Embedder
 
-    embedder = Embedder(EmbedConfig(backend=backend, batch_size=batch_size))
-    embedder.encode(texts[:batch_size])  # warm-up
+    embedder = Embedder(EmbedConfig(backend=backend))
+    embedder.encode(texts[:64])  # warm-up
     started = time.perf_counter()
     vectors = embedder.encode(texts)
     seconds = time.perf_counter() - started

@@ -135,12 +135,16 @@ class Embedder:
         return self._backend
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """Embed texts -> float32 array (n, 384), L2-normalized."""
+        """Embed texts -> float32 array (n, 384), L2-normalized.
+
+        Texts are sorted by length and run in forward passes of ``encode_batch_size``: on a CPU, big passes
+        are slower (padding to the longest text, cache pressure), see notebook 03.
+        """
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         vectors = self.backend.encode(
             list(texts),
-            batch_size=batch_size or self.config.batch_size,
+            batch_size=batch_size or self.config.encode_batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
