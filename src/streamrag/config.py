@@ -36,6 +36,7 @@ class FetchConfig:
     retries: int = 2  # on 5xx / 429 / connection errors
     backoff_s: float = 0.5
     per_host_concurrency: int = 2
+    max_in_flight: int = 8  # items fetched/parsed ahead of the embedding stage (the I/O overlaps compute)
     user_agent: str = "streamrag/0.1 (+https://github.com/streamrag; real-time RAG tutorial)"
     allow_hosts: tuple[str, ...] = ()  # hosts allowed despite resolving to private/loopback addresses
     cache_dir: Path | None = DATA_DIR / "cache" / "pages"
@@ -48,6 +49,7 @@ class ParseConfig:
     overlap_tokens: int = 0
     title_context: bool = True  # prefix each chunk's embedding text with its story title
     min_chars: int = 20  # a text shorter than this is not worth embedding
+    concurrency: int = 1  # parses at a time per process: CPU-bound Python, it competes with embedding
 
 
 @dataclass

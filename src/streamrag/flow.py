@@ -54,7 +54,8 @@ class Pipeline:
         self._parser: Parser | None = None
         self._embedder: Embedder | None = None
         self._sink: MilvusSink | None = None
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch-parse")
+        self.pool = ThreadPoolExecutor(max_workers=config.fetch.max_in_flight, thread_name_prefix="fetch-parse")
+        self._parse_slots = threading.BoundedSemaphore(max(1, config.parse.concurrency))
         self.source_description = ""
 
     # -- lazily built components ----------------------------------------------------------------------
@@ -124,7 +125,10 @@ class Pipeline:
                 self.metrics.count("pages_failed")
                 out.append(Skip(event.item_id, url, "fetch", page.reason))
         skips: list[Skip] = []
-        result = self.parser.chunks_for(event, page, skips=skips)
+        # Fetching overlaps freely (I/O); parsing is CPU-bound Python that holds the GIL the embedding model
+        # needs between its ops: more parallel parses only slow embedding down (profiled: docs/benchmarks.md).
+        with self._parse_slots:
+            result = self.parser.chunks_for(event, page, skips=skips)
         out.extend(skips)
         if isinstance(result, Skip):
             out.append(result)
@@ -234,6 +238,10 @@ class BatchLogic(StatefulLogic):
 
     def snapshot(self) -> list:
         return copy.deepcopy(self.acc)
+
+
+def _item_of(record: Chunk | Deletion | Skip) -> int:
+    return int(getattr(record, "item_id", None) or getattr(record, "id", None) or 0)
 
 
 def embed_batch(pipeline: Pipeline, batch: list) -> list:
@@ -349,6 +357,9 @@ def build_flow(pipeline: Pipeline, source: FixedPartitionedSource, name: str = "
     events = op.redistribute("spread", events)
     keyed = op.key_on("by_item", events, lambda e: str(e.item_id % N_KEYS))
     records = op.stateful("fetch_parse", keyed, lambda resume: FetchAheadLogic(pipeline, resume))
+    # Batch across items: one batcher per worker, so batches fill up (an item's records keep one key: ordered).
+    n_batchers = max(1, cfg.run.workers)
+    records = op.key_on("by_batcher", op.key_rm("unkey_items", records), lambda r: str(_item_of(r) % n_batchers))
     batches = op.stateful(
         "batch", records,
         lambda resume: BatchLogic(cfg.embed.batch_size, timedelta(seconds=cfg.embed.batch_timeout_s), resume),
