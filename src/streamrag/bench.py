@@ -72,6 +72,7 @@ def pipeline_chunks(recording: Path) -> tuple[list[Chunk], dict[str, float]]:
     rec = Recording(recording)
     pipeline = Pipeline(Config(), pages=RecordingPages(rec))
     parser = pipeline.parser
+    parser.chunk("warm up: the tokenizer and spaCy load once, outside the timing", title="")
     chunks: list[Chunk] = []
     latest = rec.latest_items()
     titles = {i: (it or {}).get("title", "") for i, it in latest.items() if isinstance(it, dict)}

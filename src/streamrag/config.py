@@ -59,7 +59,7 @@ class EmbedConfig:
     pooling: str = "mean"  # "mean" | "cls" (cls only for comparison: it is worse)
     batch_size: int = 64  # chunks collected (across items) per pipeline batch: one encode call, one upsert
     encode_batch_size: int = 16  # texts per forward pass inside encode: 8-16 is fastest on a 2-core CPU
-    batch_timeout_s: float = 0.5  # a partial batch waits at most this long after its first chunk
+    batch_timeout_s: float = 0.2  # a partial batch waits at most this long after its first chunk (freshness)
     device: str = "cpu"
 
 
