@@ -228,3 +228,25 @@ def test_fetch_ahead_keeps_versions_of_an_item_in_order():
 
 def _chunk(item_id: int) -> Chunk:
     return Chunk(item_id=item_id, root_id=item_id, kind="story", chunk_index=0, text="t", embed_text="t")
+
+
+@pytest.mark.slow
+def test_hn_hiring_2024_recording(tmp_path):
+    """A real 'Who is hiring' thread: one text story without URL and 407 comments, some dead or deleted."""
+    path = SHARED / "hn-hiring-2024"
+    if not path.exists():
+        pytest.skip(f"real recording not present at {path} (../shared/data is only on project machines)")
+    cfg = make_config(tmp_path, path)
+    summary = flow.run(cfg)
+    latest = Recording(path).latest_items()
+    rows = stored(cfg)
+    stories = [i for i, it in latest.items() if isinstance(it, dict) and it.get("type") == "story"]
+    assert len(stories) == 1 and stories[0] in rows
+    live = [i for i, it in latest.items() if isinstance(it, dict) and it.get("type") == "comment"
+            and not it.get("deleted") and not it.get("dead") and len(it.get("text", "")) > 40]
+    gone = [i for i, it in latest.items() if isinstance(it, dict) and (it.get("deleted") or it.get("dead"))]
+    assert live and gone
+    assert all(i in rows for i in live), "every live comment is stored"
+    assert not any(i in rows for i in gone), "dead and deleted comments are not"
+    assert {r["root_id"] for i in live for r in rows[i]} == {stories[0]}, "every comment hangs under the story"
+    assert summary["pages_fetched"] == 0 and summary["items_seen"] == sum(1 for _ in Recording(path).iter_items())
