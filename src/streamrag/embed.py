@@ -97,6 +97,9 @@ def load_model(pooling: str = "mean", device: str = "cpu") -> "SentenceTransform
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every CLI call is noise, not progress
         started = time.perf_counter()
         model = SentenceTransformer(key[0], device=device)
         model.max_seq_length = MAX_SEQ_LENGTH
