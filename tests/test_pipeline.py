@@ -250,3 +250,26 @@ def test_hn_hiring_2024_recording(tmp_path):
     assert not any(i in rows for i in gone), "dead and deleted comments are not"
     assert {r["root_id"] for i in live for r in rows[i]} == {stories[0]}, "every comment hangs under the story"
     assert summary["pages_fetched"] == 0 and summary["items_seen"] == sum(1 for _ in Recording(path).iter_items())
+
+
+def test_bytewax_runner_with_two_workers(sample_run, tmp_path):
+    """`python -m bytewax.run` drives the same flow (here with 2 workers), configured by STREAMRAG_* variables."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, STREAMRAG_SOURCE="replay", STREAMRAG_RECORDING=str(SAMPLE_RECORDING),
+               STREAMRAG_MILVUS_URI=str(tmp_path / "bw.db"), STREAMRAG_ERRORS=str(tmp_path / "errors.jsonl"))
+    proc = subprocess.run([sys.executable, "-m", "bytewax.run", "streamrag.flow:flow_from_env()", "-w", "2"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cfg, _ = sample_run
+    two_workers = sink.collection_stats(str(tmp_path / "bw.db"), "hn_chunks")
+    assert two_workers == sink.collection_stats(cfg.sink.uri, cfg.sink.collection), "same result as one worker"
+    assert set(stored_ids(tmp_path / "bw.db")) == set(stored(cfg))
+    assert (tmp_path / "errors.jsonl").exists()
+
+
+def stored_ids(db: Path) -> list[int]:
+    client = sink.connect(str(db))
+    return [r["item_id"] for r in sink.query_all(client, "hn_chunks", ["item_id"])]
