@@ -68,20 +68,18 @@ def pipeline_chunks(recording: Path) -> tuple[list[Chunk], dict[str, float]]:
     """The chunks the pipeline embeds for a recording (same parser, same pages), and parse-stage timings."""
     from .flow import Pipeline
     from .sources.recording import Recording, RecordingPages
+    from .sources.roots import RootResolver
 
     rec = Recording(recording)
     pipeline = Pipeline(Config(), pages=RecordingPages(rec))
     parser = pipeline.parser
     parser.chunk("warm up: the tokenizer and spaCy load once, outside the timing", title="")
     chunks: list[Chunk] = []
-    latest = rec.latest_items()
-    titles = {i: (it or {}).get("title", "") for i, it in latest.items() if isinstance(it, dict)}
+    roots = RootResolver(rec.latest_items().get)  # what the replay source does
     parse_s, pages = 0.0, 0
     for _, item_id, item in tqdm(list(rec.iter_items()), desc="parse", leave=False):
-        root_title = ""
-        if isinstance(item, dict) and item.get("type") == "comment":
-            root_title = _root_title(item, latest, titles)
-        event = ItemEvent(item_id, item, time.time(), None, root_title)
+        root_id, root_title, _ = roots.resolve(item) if isinstance(item, dict) else (None, "", False)
+        event = ItemEvent(item_id, item, time.time(), root_id, root_title)
         page = None
         if isinstance(item, dict) and isinstance(item.get("url"), str) and not event.is_gone:
             page = pipeline.pages.fetch(item["url"])
@@ -95,18 +93,6 @@ def pipeline_chunks(recording: Path) -> tuple[list[Chunk], dict[str, float]]:
     pipeline.pool.shutdown()
     return chunks, {"pages_parsed": pages, "parse_s": parse_s,
                     "parse_pages_per_s": round(pages / parse_s, 2) if parse_s else 0.0}
-
-
-def _root_title(item: dict, latest: dict, titles: dict, depth: int = 32) -> str:
-    parent = item.get("parent")
-    for _ in range(depth):
-        node = latest.get(parent)
-        if not isinstance(node, dict):
-            return ""
-        if node.get("type") != "comment":
-            return titles.get(parent, "")
-        parent = node.get("parent")
-    return ""
 
 
 def raw_encode(texts: list[str], backend: str = "torch") -> dict[str, float]:
