@@ -61,7 +61,8 @@ _HTML_SNIFF_TAGS = (
     b"<!doctype html", b"<html", b"<head", b"<script", b"<iframe", b"<h1", b"<div", b"<font",
     b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p", b"<!--",
 )
-_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\x7fELF",
+                 b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2", b"%!PS")
 _CONTROL_BYTES = frozenset(set(range(0, 9)) | (set(range(14, 32)) - {27}))  # ESC (27) is text
 
 
@@ -283,11 +284,14 @@ def sniffs_as_html(head: bytes) -> bool:
 
 
 def looks_binary(head: bytes) -> bool:
-    """True when the first bytes of a body are not text (NUL bytes, magic numbers, control bytes)."""
+    """True when the first bytes of a body are not text (NUL bytes, magic numbers, control bytes).
+
+    The one check for both stages: the fetcher refuses such bodies, the parser refuses recorded ones.
+    """
     sample = head[:SNIFF_BYTES]
     if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 HTML is still text
         return False
-    if b"\x00" in sample or sample.startswith(_BINARY_MAGIC):
+    if b"\x00" in sample or sample.lstrip().startswith(_BINARY_MAGIC):
         return True
     controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
     return controls > len(sample) * 0.1

@@ -41,6 +41,7 @@ from typing import Any, Sequence
 
 from .config import ParseConfig
 from .embed import model_path
+from .fetch import looks_binary  # the same check the fetcher applies to network bodies
 from .records import Chunk, Deletion, ItemEvent, Page, Skip
 from .spacy_model import ensure_spacy_model
 
@@ -109,8 +110,6 @@ def _cut_to_tokens(text: str, limit: int) -> str:
 # Decoding
 # --------------------------------------------------------------------------------------------------
 
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\x7fELF",
-                 b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2", b"%!PS")
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _LATIN_SINGLE_BYTE = {"cp1250", "cp1252", "latin-1", "iso8859-1", "iso8859-2", "iso8859-15", "iso8859-9", "cp1254",
@@ -125,19 +124,6 @@ def _norm_codec(name: str | None) -> str | None:
         return codecs.lookup(name.strip().strip("\"'")).name
     except LookupError:
         return None
-
-
-def looks_binary(body: bytes) -> bool:
-    """Magic numbers of common binary formats, NUL bytes, or mostly control characters."""
-    head = body[:2048].lstrip()
-    if head.startswith(_BINARY_MAGIC):
-        return True
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOMs are text
-        return True
-    if head:
-        ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-        return ctrl / len(head) > 0.1
-    return False
 
 
 def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
