@@ -306,15 +306,13 @@ def write_records(pipeline: Pipeline, batch: list) -> None:
 
 
 class _StoppablePartition(StatefulSourcePartition):
-    def __init__(self, inner, stop: threading.Event, deadline: Optional[float], on_emit) -> None:
-        self.inner, self.stop, self.deadline, self.on_emit = inner, stop, deadline, on_emit
+    def __init__(self, inner, stop: threading.Event) -> None:
+        self.inner, self.stop = inner, stop
 
     def next_batch(self) -> Iterable[Any]:
-        if self.stop.is_set() or (self.deadline is not None and time.time() >= self.deadline):
+        if self.stop.is_set():
             raise StopIteration
-        batch = list(self.inner.next_batch())
-        self.on_emit(len(batch))
-        return batch
+        return self.inner.next_batch()
 
     def next_awake(self) -> Optional[datetime]:
         awake = self.inner.next_awake()
@@ -330,19 +328,19 @@ class _StoppablePartition(StatefulSourcePartition):
 
 
 class StoppableSource(FixedPartitionedSource):
-    """Wraps a source so it ends on ``stop`` (a threading.Event) or after ``duration_s`` seconds."""
+    """Wraps a source so it ends when ``stop`` (a threading.Event) is set: a clean stop from another thread.
 
-    def __init__(self, inner: FixedPartitionedSource, stop: threading.Event, duration_s: float | None = None,
-                 on_emit=lambda n: None) -> None:
-        self.inner, self.stop, self.duration_s, self.on_emit = inner, stop, duration_s, on_emit
+    ``--duration``/``--max-items`` are the sources' own business (both sources take them).
+    """
+
+    def __init__(self, inner: FixedPartitionedSource, stop: threading.Event) -> None:
+        self.inner, self.stop = inner, stop
 
     def list_parts(self) -> list[str]:
         return self.inner.list_parts()
 
     def build_part(self, step_id: str, for_part: str, resume_state: Any) -> _StoppablePartition:
-        deadline = time.time() + self.duration_s if self.duration_s else None
-        return _StoppablePartition(self.inner.build_part(step_id, for_part, resume_state), self.stop, deadline,
-                                   self.on_emit)
+        return _StoppablePartition(self.inner.build_part(step_id, for_part, resume_state), self.stop)
 
 
 # ---- building and running ---------------------------------------------------------------------------------
@@ -377,7 +375,7 @@ class RunHandle:
     source_description: str = ""
 
 
-def prepare(config: Config, stop: threading.Event | None = None, on_emit=lambda n: None) -> RunHandle:
+def prepare(config: Config, stop: threading.Event | None = None) -> RunHandle:
     """Choose the source, build the pipeline and the flow (nothing runs yet)."""
     from .sources import RecordingPages, ReplaySource, make_source
 
@@ -388,7 +386,7 @@ def prepare(config: Config, stop: threading.Event | None = None, on_emit=lambda 
         pages = RecordingPages(source.recording)  # replay: pages come from the recording, never the network
     pipeline = Pipeline(config, pages=pages)
     pipeline.source_description = description
-    flow = build_flow(pipeline, StoppableSource(source, stop, config.source.duration_s, on_emit))
+    flow = build_flow(pipeline, StoppableSource(source, stop))
     return RunHandle(pipeline, flow, stop, description)
 
 
