@@ -236,3 +236,10 @@ def test_plots_accept_an_existing_axes():
     ax1, ax2 = fig.subplots(1, 2)
     assert viz.plot_freshness([1, 2, 3], ax=ax1) is fig
     assert viz.plot_errors_by_reason({"a:b": 1}, ax=ax2) is fig
+
+
+def test_markdown_table_escapes_pipes():
+    from streamrag.viz import markdown_table
+
+    md = markdown_table([("a|b", 1)], ["name", "n"]).data
+    assert md.splitlines() == ["| name | n |", "|---|---|", "| a\\|b | 1 |"]

@@ -663,6 +663,15 @@ def load_vectors(uri: str, collection: str, limit: int | None = 5000, filter: st
     return out
 
 
+def markdown_table(rows: Sequence[Sequence[Any]], header: Sequence[str]):
+    """A small table for notebook output (IPython ``Markdown``), without pandas; ``|`` in cells is escaped."""
+    from IPython.display import Markdown
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Write ``fig`` as a PNG (``dpi`` 120, white background, tight bounding box), creating folders."""
     path = Path(path)
