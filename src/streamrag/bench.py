@@ -22,15 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import Config, SinkConfig
-from .records import Chunk, EmbeddedChunk, ItemEvent
+from .config import SinkConfig
+from .records import Chunk, Document, EmbeddedChunk
+from .store import close_all, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -65,34 +65,29 @@ def replay_subprocess(recording: Path, db: Path, speed: float, backend: str, wor
 
 
 def pipeline_chunks(recording: Path) -> tuple[list[Chunk], dict[str, float]]:
-    """The chunks the pipeline embeds for a recording (same parser, same pages), and parse-stage timings."""
-    from .flow import Pipeline
-    from .sources.recording import Recording, RecordingPages
-    from .sources.roots import RootResolver
+    """The chunks the pipeline embeds for a recording (same records, pages and parser), and parse-stage timings."""
+    from .fetch import RecordingPages
+    from .parse import Parser
+    from .sources.hn import replay_records
 
-    rec = Recording(recording)
-    pipeline = Pipeline(Config(), pages=RecordingPages(rec))
-    parser = pipeline.parser
+    pages = RecordingPages(recording)
+    parser = Parser()
     parser.chunk("warm up: the tokenizer and spaCy load once, outside the timing", title="")
     chunks: list[Chunk] = []
-    roots = RootResolver(rec.latest_items().get)  # what the replay source does
-    parse_s, pages = 0.0, 0
-    for _, item_id, item in tqdm(list(rec.iter_items()), desc="parse", leave=False):
-        root_id, root_title, _ = roots.resolve(item) if isinstance(item, dict) else (None, "", False)
-        event = ItemEvent(item_id, item, time.time(), root_id, root_title)
-        page = None
-        if isinstance(item, dict) and isinstance(item.get("url"), str) and not event.is_gone:
-            page = pipeline.pages.fetch(item["url"])
+    parse_s, parsed = 0.0, 0
+    for record in tqdm(list(replay_records(recording)), desc="parse", leave=False):
+        if not isinstance(record, Document):
+            continue
+        page = pages.fetch(record.url) if record.url and record.kind == "story" else None
         started = time.perf_counter()
-        result = parser.chunks_for(event, page, skips=[])
+        result = parser.chunks_for(record, page, skips=[])
         if page is not None and page.ok:
             parse_s += time.perf_counter() - started
-            pages += 1
+            parsed += 1
         if isinstance(result, list):
             chunks.extend(result)
-    pipeline.pool.shutdown()
-    return chunks, {"pages_parsed": pages, "parse_s": parse_s,
-                    "parse_pages_per_s": round(pages / parse_s, 2) if parse_s else 0.0}
+    return chunks, {"pages_parsed": parsed, "parse_s": parse_s,
+                    "parse_pages_per_s": round(parsed / parse_s, 2) if parse_s else 0.0}
 
 
 def raw_encode(texts: list[str], backend: str = "torch") -> dict[str, float]:
@@ -110,15 +105,13 @@ def raw_encode(texts: list[str], backend: str = "torch") -> dict[str, float]:
 
 
 def upsert_rate(chunks: list[Chunk], vectors: np.ndarray, workdir: Path, batch: int = 64) -> dict[str, float]:
-    """Rows/s of idempotent upserts (with stale-chunk deletes) through ``MilvusSink``."""
-    from .sink import MilvusSink
-
-    sink = MilvusSink(SinkConfig(uri=str(workdir / "upsert.db"), collection="upsert_bench"))
+    """Rows/s of idempotent upserts (with stale-chunk deletes) through the store."""
+    store = open_store(SinkConfig(uri=str(workdir / "upsert.db"), collection="upsert_bench"))
     rows = [EmbeddedChunk(c, v) for c, v in zip(chunks, vectors)]
     started = time.perf_counter()
     for i in range(0, len(rows), batch):
-        sink.write(rows[i:i + batch])
-    sink.maybe_flush(force=True)
+        store.write(rows[i:i + batch])
+    store.maybe_flush(force=True)
     seconds = time.perf_counter() - started
     return {"rows": len(rows), "seconds": round(seconds, 3), "rows_per_s": round(len(rows) / seconds, 1)}
 
@@ -149,29 +142,21 @@ def synthetic_corpus(vectors: np.ndarray, n: int, seed: int = 0, noise: float = 
 def query_latency(corpus: np.ndarray, queries: np.ndarray, workdir: Path, k: int = 10, ef: int = 64,
                   repeats: int = 3) -> dict[str, float]:
     """Search latency p50/p95 on an HNSW collection of ``len(corpus)`` rows, and recall@k against exact search."""
-    from .sink import connect, ensure_collection
-
-    config = SinkConfig(uri=str(workdir / "query.db"), collection="query_bench", hybrid=False)
-    client = connect(config.uri)
-    ensure_collection(client, config)
+    store = open_store(SinkConfig(uri=str(workdir / "query.db"), collection="query_bench", hybrid=False))
     for start in tqdm(range(0, len(corpus), 2000), desc="insert", leave=False):
         part = corpus[start:start + 2000]
-        client.insert(config.collection, [
-            {"chunk_id": f"s:{start + i}", "item_id": start + i, "root_id": start + i, "kind": "story", "author": "",
-             "time": 0, "title": "", "url": "", "score": 0, "chunk_index": 0, "text": "", "content_hash": "",
-             "vector": v.tolist()} for i, v in enumerate(part)])
-    client.flush(config.collection)
-    params = {"metric_type": "COSINE", "params": {"ef": ef}}
-    client.search(config.collection, data=[queries[0].tolist()], limit=k, search_params=params)  # warm-up
+        store.write([EmbeddedChunk(Chunk(item_id=start + i, root_id=start + i, kind="story", chunk_index=0, text="",
+                                         embed_text=""), v.tolist()) for i, v in enumerate(part)])
+    store.maybe_flush(force=True)
+    store.search(queries[0].tolist(), k, ef=ef)  # warm-up
     latencies, found = [], []
     exact = np.argsort(-(queries @ corpus.T), axis=1)[:, :k]
     for _ in range(repeats):
         for qi, q in enumerate(queries):
             started = time.perf_counter()
-            res = client.search(config.collection, data=[q.tolist()], limit=k, search_params=params,
-                                output_fields=["item_id"])
+            hits = store.search(q.tolist(), k, ef=ef)
             latencies.append((time.perf_counter() - started) * 1000)
-            got = {hit["entity"]["item_id"] for hit in res[0]}
+            got = {hit.item_id for hit in hits}
             found.append(len(got & set(exact[qi].tolist())) / k)
     lat = np.asarray(latencies)
     return {"rows": len(corpus), "queries": len(latencies), "ef": ef,
@@ -206,8 +191,6 @@ def run_benchmark(recording: Path, out_dir: Path | None = Path("benchmarks/resul
             [c.text[:200] for c in chunks[:50]]
         qvec = Embedder().encode(texts)
         query = query_latency(synthetic_corpus(vectors, query_rows), qvec, work)
-        from .sink import close_all
-
         close_all()
     result: dict[str, Any] = {
         "machine": machine(),

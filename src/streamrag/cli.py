@@ -195,18 +195,19 @@ def _summary_text(s: dict[str, Any]) -> str:
 
 
 def _check_milvus(uri: str) -> None:
-    from .sink import SinkError, connect, is_server_uri
+    from .store import StoreError
+    from .store.milvus import connect, is_server_uri
 
     if is_server_uri(uri):
         try:
             connect(uri, timeout_s=5)
-        except SinkError as exc:
+        except StoreError as exc:
             raise UsageError(str(exc)) from None
 
 
 def cmd_record(args: argparse.Namespace) -> int:
     from .config import FetchConfig, SourceConfig
-    from .sources.recorder import record
+    from .recorder import record
 
     if args.duration is None and args.max_items is None:
         raise UsageError("say when to stop: --duration S and/or --max-items N")
@@ -217,19 +218,19 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .sink import SinkError, collection_stats
+    from .store import StoreError, open_store
 
     _require_db(args.milvus_uri)
     try:
-        stats = collection_stats(args.milvus_uri, args.collection)
-    except SinkError as exc:
+        stats = open_store(SinkConfig(uri=args.milvus_uri, collection=args.collection), create=False).stats()
+    except StoreError as exc:
         raise UsageError(str(exc)) from None
     _emit(stats, args.json, lambda s: "\n".join(f"{k:9} {v}" for k, v in s.items()))
     return 0
 
 
 def _require_db(uri: str) -> None:
-    from .sink import is_server_uri
+    from .store.milvus import is_server_uri
 
     if is_server_uri(uri):
         _check_milvus(uri)
@@ -239,12 +240,12 @@ def _require_db(uri: str) -> None:
 
 def _retriever(args: argparse.Namespace):
     from .retrieve import Retriever
-    from .sink import SinkError
+    from .store import StoreError
 
     _require_db(args.milvus_uri)
     try:
         return Retriever(milvus_uri=args.milvus_uri, collection=args.collection)
-    except SinkError as exc:
+    except StoreError as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -294,7 +295,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         pages.append(("file", str(path), Page(url=str(path), ok=True, status=200, content_type="text/html",
                                               body=path.read_bytes())))
     if args.recording:
-        from .sources.recording import Recording, RecordingError
+        from .sources.hn import Recording, RecordingError
 
         try:
             recording = Recording(args.recording)
@@ -369,9 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"streamrag {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # known failure types carry advice; anything else gets one line too
-        from .sink import SinkError
+        from .store import StoreError
 
-        if isinstance(exc, SinkError) or type(exc).__name__ in {"RecordingError", "ModelError", "SpacyModelMissing"}:
+        if isinstance(exc, StoreError) or type(exc).__name__ in {"RecordingError", "ModelError", "SpacyModelMissing"}:
             print(f"streamrag {args.command}: error: {exc}", file=sys.stderr)
             return 2
         raise

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from . import model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -14,7 +17,7 @@ HN_API = "https://hacker-news.firebaseio.com/v0"
 
 @dataclass
 class SourceConfig:
-    kind: str = "auto"  # "auto" | "live" | "replay"
+    kind: str = "auto"  # a name in streamrag.sources.SOURCES: "auto" | "live" | "replay" (or one you register)
     recording: Path = SAMPLE_RECORDING
     hn_api: str = field(default_factory=lambda: os.environ.get("STREAMRAG_HN_API", HN_API))
     speed: float = 0.0  # replay pacing: recorded `at` / speed seconds; 0 = as fast as possible
@@ -25,6 +28,7 @@ class SourceConfig:
     item_concurrency: int = 8  # live: parallel item fetches
     timeout_s: float = 5.0  # live: per-request timeout
     probe_timeout_s: float = 3.0  # auto: how long live HN gets to answer before we fall back
+    options: dict[str, Any] = field(default_factory=dict)  # settings of a source you registered yourself
 
 
 @dataclass
@@ -44,7 +48,7 @@ class FetchConfig:
 
 @dataclass
 class ParseConfig:
-    max_tokens: int = 256  # the embedding model's window, special tokens and title context included
+    max_tokens: int = model.MAX_TOKENS  # the embedding model's window, special tokens and title context included
     chunk_tokens: int = 200  # target chunk size in model tokens (title context comes on top)
     overlap_tokens: int = 0
     title_context: bool = True  # prefix each chunk's embedding text with its story title
@@ -54,9 +58,8 @@ class ParseConfig:
 
 @dataclass
 class EmbedConfig:
-    model: str = "all-MiniLM-L6-v2"
     backend: str = "torch"  # "torch" | "onnx"
-    pooling: str = "mean"  # "mean" | "cls" (cls only for comparison: it is worse)
+    pooling: str = model.POOLING  # "mean" | "cls" (cls only for comparison: it is worse)
     batch_size: int = 64  # chunks collected (across items) per pipeline batch: one encode call, one upsert
     encode_batch_size: int = 16  # texts per forward pass inside encode: 8-16 is fastest on a 2-core CPU
     batch_timeout_s: float = 0.2  # a partial batch waits at most this long after its first chunk (freshness)
@@ -65,9 +68,10 @@ class EmbedConfig:
 
 @dataclass
 class SinkConfig:
-    uri: str = str(DATA_DIR / "streamrag.db")
+    store: str = "milvus"  # a name in streamrag.store.STORES
+    uri: str = str(DATA_DIR / "streamrag.db")  # Milvus: a Lite file path or a server URI
     collection: str = "hn_chunks"
-    dim: int = 384
+    dim: int = model.DIM
     hnsw_m: int = 16
     hnsw_ef_construction: int = 200
     search_ef: int = 64
@@ -83,7 +87,6 @@ class RunConfig:
     metrics_path: Path | None = None
     errors_path: Path = DATA_DIR / "errors.jsonl"
     recovery_dir: Path | None = None
-    progress: bool = True
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""The Bytewax dataflow: source -> redistribute -> fetch+parse (overlapped) -> batched embed -> Milvus.
+"""The Bytewax dataflow: source -> redistribute -> fetch+parse (overlapped) -> batched embed -> store.
+
+Each stage is a step function that takes a stream and returns a stream (:func:`read_source`,
+:func:`fetch_and_parse`, :func:`batch`, :func:`embed`, :func:`write`); :func:`build_flow` is only their composition.
 
 Run it three ways:
 
@@ -22,17 +25,19 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import bytewax.operators as op
-from bytewax.dataflow import Dataflow
+from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from bytewax.operators import StatefulLogic
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from .config import Config
 from .embed import Embedder
+from .fetch import Fetcher, RecordingPages
 from .metrics import RunMetrics
 from .parse import Parser
-from .records import Chunk, Deletion, EmbeddedChunk, ItemEvent, Page, Skip
-from .sink import MilvusSink
+from .records import Chunk, Deletion, Document, EmbeddedChunk, Page, Skip
+from .sources import Record, SourceSpec, make_source
+from .store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +54,11 @@ class Pipeline:
     def __init__(self, config: Config, metrics: RunMetrics | None = None, pages=None) -> None:
         self.config = config
         self.metrics = metrics or RunMetrics(config.run.errors_path, config.run.metrics_path)
-        self._pages = pages  # a Fetcher or RecordingPages; None = decide from the source
+        self._pages = pages  # a Fetcher or RecordingPages; None = the network
         self._lock = threading.Lock()
         self._parser: Parser | None = None
         self._embedder: Embedder | None = None
-        self._sink: MilvusSink | None = None
+        self._store: Store | None = None
         self.pool = ThreadPoolExecutor(max_workers=config.fetch.max_in_flight, thread_name_prefix="fetch-parse")
         self._parse_slots = threading.BoundedSemaphore(max(1, config.parse.concurrency))
         self.source_description = ""
@@ -63,8 +68,6 @@ class Pipeline:
     def pages(self):
         with self._lock:
             if self._pages is None:
-                from .fetch import Fetcher
-
                 self._pages = Fetcher(self.config.fetch)
             return self._pages
 
@@ -83,67 +86,64 @@ class Pipeline:
             return self._embedder
 
     @property
-    def sink(self) -> MilvusSink:
+    def store(self) -> Store:
         with self._lock:
-            if self._sink is None:
-                self._sink = MilvusSink(self.config.sink)
-            return self._sink
+            if self._store is None:
+                self._store = open_store(self.config.sink)
+            return self._store
 
     def warm_up(self) -> None:
         """Load the model, tokenizer and collection before the clock starts (first use would stall)."""
         self.embedder.encode(["warm up"])
         self.parser.chunk("warm up", title="")
-        _ = self.sink
+        _ = self.store
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
-        if self._sink is not None:
-            self._sink.close()
+        if self._store is not None:
+            self._store.close()
         close = getattr(self._pages, "close", None)
         if close:
             close()
 
     # -- stage functions (run in pool threads) --------------------------------------------------------
-    def fetch_and_parse(self, event: ItemEvent) -> list[Chunk | Deletion | Skip]:
-        """One item -> its chunks, a deletion, or skips. Never raises."""
+    def fetch_and_parse(self, record: Record) -> list[Chunk | Deletion | Skip]:
+        """One source record -> its chunks, a deletion, or skips. Never raises."""
         self.metrics.count("items_seen")
         try:
-            return self._fetch_and_parse(event)
+            return self._fetch_and_parse(record)
         except Exception as exc:  # a bug or a truly weird input must not stop the stream
-            logger.exception("item %s failed in fetch/parse", event.item_id)
-            return [Skip(event.item_id, _url(event), "parse", f"exception:{exc.__class__.__name__}", str(exc)[:300])]
+            logger.exception("item %s failed in fetch/parse", _item_of(record))
+            url = record.url if isinstance(record, Document) else ""
+            return [Skip(_item_of(record), url, "parse", f"exception:{exc.__class__.__name__}", str(exc)[:300])]
 
-    def _fetch_and_parse(self, event: ItemEvent) -> list[Chunk | Deletion | Skip]:
+    def _fetch_and_parse(self, record: Record) -> list[Chunk | Deletion | Skip]:
+        if not isinstance(record, Document):
+            return _without_text(record)  # a deletion, or input the source could not use
         out: list[Chunk | Deletion | Skip] = []
         page: Page | None = None
-        url = _url(event)
-        if url and not event.is_gone and event.kind in ("story", "job", "poll"):
-            page = self.pages.fetch(url)
+        if record.url and record.kind == "story":
+            page = self.pages.fetch(record.url)
             if page.ok:
                 self.metrics.count("pages_fetched")
             else:
                 self.metrics.count("pages_failed")
-                out.append(Skip(event.item_id, url, "fetch", page.reason))
+                out.append(Skip(record.item_id, record.url, "fetch", page.reason))
         skips: list[Skip] = []
         # Fetching overlaps freely (I/O); parsing is CPU-bound Python that holds the GIL the embedding model
         # needs between its ops: more parallel parses only slow embedding down (profiled: docs/benchmarks.md).
         with self._parse_slots:
-            result = self.parser.chunks_for(event, page, skips=skips)
+            result = self.parser.chunks_for(record, page, skips=skips)
         out.extend(skips)
-        if isinstance(result, Skip):
-            out.append(result)
-            if result.stage == "parse":  # an item that has no text any more must not keep stale chunks
-                out.append(Deletion(event.item_id, f"no_text:{result.reason}", event.emitted_at))
-        elif isinstance(result, Deletion):
-            out.append(result)
-        else:
-            out.extend(result)
+        out.extend(result if isinstance(result, list) else _without_text(result))
         return out
 
 
-def _url(event: ItemEvent) -> str:
-    url = event.item.get("url") if isinstance(event.item, dict) else None
-    return url if isinstance(url, str) else ""
+def _without_text(record: Deletion | Skip) -> list[Deletion | Skip]:
+    """A deletion passes on; a skipped document also deletes what was stored for it (it has no text any more)."""
+    if isinstance(record, Skip) and record.stage == "parse":
+        return [record, Deletion(record.id or 0, f"no_text:{record.reason}", record.at)]
+    return [record]
 
 
 # ---- operators ----------------------------------------------------------------------------------------
@@ -159,31 +159,31 @@ class FetchAheadLogic(StatefulLogic):
 
     POLL = timedelta(milliseconds=20)
 
-    def __init__(self, pipeline: Pipeline, resume: Optional[list[ItemEvent]]) -> None:
+    def __init__(self, pipeline: Pipeline, resume: Optional[list[Record]]) -> None:
         self.pipeline = pipeline
-        self.pending: list[tuple[ItemEvent, Future]] = []
+        self.pending: list[tuple[Record, Future]] = []
         for event in resume or []:
             self._submit(event)
 
-    def _submit(self, event: ItemEvent) -> None:
+    def _submit(self, event: Record) -> None:
         self.pending.append((event, self.pipeline.pool.submit(self.pipeline.fetch_and_parse, event)))
 
     def _ready(self, wait: bool = False) -> list:
         out: list = []
         blocked: set[int] = set()
-        still: list[tuple[ItemEvent, Future]] = []
+        still: list[tuple[Record, Future]] = []
         for event, future in self.pending:
             if wait:
                 future.result()
-            if future.done() and event.item_id not in blocked:
+            if future.done() and _item_of(event) not in blocked:
                 out.extend(future.result())
             else:
-                blocked.add(event.item_id)
+                blocked.add(_item_of(event))
                 still.append((event, future))
         self.pending = still
         return out
 
-    def on_item(self, value: ItemEvent):
+    def on_item(self, value: Record):
         self._submit(value)
         return self._ready(), StatefulLogic.RETAIN
 
@@ -196,7 +196,7 @@ class FetchAheadLogic(StatefulLogic):
     def notify_at(self) -> Optional[datetime]:
         return _now() + self.POLL if self.pending else None
 
-    def snapshot(self) -> list[ItemEvent]:
+    def snapshot(self) -> list[Record]:
         return [copy.deepcopy(event) for event, _ in self.pending]
 
 
@@ -240,7 +240,7 @@ class BatchLogic(StatefulLogic):
         return copy.deepcopy(self.acc)
 
 
-def _item_of(record: Chunk | Deletion | Skip) -> int:
+def _item_of(record: Record | Chunk) -> int:
     return int(getattr(record, "item_id", None) or getattr(record, "id", None) or 0)
 
 
@@ -265,11 +265,11 @@ class _SinkPartition(StatelessSinkPartition):
             write_records(self.pipeline, batch)
 
     def close(self) -> None:
-        self.pipeline.sink.maybe_flush(force=True)
+        self.pipeline.store.maybe_flush(force=True)
 
 
-class MilvusOutput(DynamicSink):
-    """Bytewax sink writing embedded batches to Milvus (idempotent, so output repeated on resume is harmless)."""
+class StoreOutput(DynamicSink):
+    """Bytewax sink writing embedded batches to the store (idempotent, so output repeated on resume is harmless)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -285,7 +285,7 @@ def write_records(pipeline: Pipeline, batch: list) -> None:
 
     def flush_run() -> None:
         if run:
-            result = pipeline.sink.write(run)
+            result = pipeline.store.write(run)
             metrics.written(len(run), [result.acked_at - e.chunk.emitted_at for e in run if e.chunk.emitted_at])
             run.clear()
 
@@ -294,7 +294,7 @@ def write_records(pipeline: Pipeline, batch: list) -> None:
             run.append(record)
         elif isinstance(record, Deletion):
             flush_run()
-            pipeline.sink.write([], [record])
+            pipeline.store.write([], [record])
             if not record.reason.startswith("no_text"):
                 metrics.count("items_deleted")
         elif isinstance(record, Skip):
@@ -346,24 +346,52 @@ class StoppableSource(FixedPartitionedSource):
 # ---- building and running ---------------------------------------------------------------------------------
 
 
-def build_flow(pipeline: Pipeline, source: FixedPartitionedSource, name: str = "streamrag") -> Dataflow:
-    """Wire the stages into one dataflow."""
+def read_source(flow: Dataflow, source: FixedPartitionedSource) -> Stream:
+    """Source step: the records a source emits, spread over all workers (a poller runs on one)."""
+    return op.redistribute("spread", op.input("items", flow, source))
+
+
+def fetch_and_parse(pipeline: Pipeline, records: Stream) -> Stream:
+    """Fetch+parse step: records -> chunks, deletions and skips, fetched ahead in a thread pool.
+
+    Keyed by item, so a newer version of an item never overtakes the older one still in flight.
+    """
+    keyed = op.key_on("by_item", records, lambda r: str(_item_of(r) % N_KEYS))
+    return op.key_rm("unkey_items", op.stateful("fetch_parse", keyed, lambda resume: FetchAheadLogic(pipeline, resume)))
+
+
+def batch(pipeline: Pipeline, records: Stream) -> Stream:
+    """Batch step: records -> lists of records, closed at ``batch_size`` chunks or ``batch_timeout_s`` after the first.
+
+    One batcher per worker (so batches fill up across items); an item's records keep one key, so stay in order.
+    """
     cfg = pipeline.config
-    flow = Dataflow(name)
-    events = op.input("hn_items", flow, source)
-    # The poller runs on one worker: spread the work over all of them.
-    events = op.redistribute("spread", events)
-    keyed = op.key_on("by_item", events, lambda e: str(e.item_id % N_KEYS))
-    records = op.stateful("fetch_parse", keyed, lambda resume: FetchAheadLogic(pipeline, resume))
-    # Batch across items: one batcher per worker, so batches fill up (an item's records keep one key: ordered).
     n_batchers = max(1, cfg.run.workers)
-    records = op.key_on("by_batcher", op.key_rm("unkey_items", records), lambda r: str(_item_of(r) % n_batchers))
+    keyed = op.key_on("by_batcher", records, lambda r: str(_item_of(r) % n_batchers))
     batches = op.stateful(
-        "batch", records,
+        "batch", keyed,
         lambda resume: BatchLogic(cfg.embed.batch_size, timedelta(seconds=cfg.embed.batch_timeout_s), resume),
     )
-    embedded = op.map("embed", op.key_rm("unkey", batches), lambda b: embed_batch(pipeline, b))
-    op.output("milvus", embedded, MilvusOutput(pipeline))
+    return op.key_rm("unkey", batches)
+
+
+def embed(pipeline: Pipeline, batches: Stream) -> Stream:
+    """Embed step: every chunk of a batch embedded in one call; deletions and skips pass through in order."""
+    return op.map("embed", batches, lambda b: embed_batch(pipeline, b))
+
+
+def write(pipeline: Pipeline, batches: Stream) -> None:
+    """Store step: upserts, deletions and skip records, idempotent (see :class:`StoreOutput`)."""
+    op.output("store", batches, StoreOutput(pipeline))
+
+
+def build_flow(pipeline: Pipeline, source: FixedPartitionedSource, name: str = "streamrag") -> Dataflow:
+    """The whole dataflow: the steps above, in order."""
+    flow = Dataflow(name)
+    records = read_source(flow, source)
+    chunks = fetch_and_parse(pipeline, records)
+    batches = batch(pipeline, chunks)
+    write(pipeline, embed(pipeline, batches))
     return flow
 
 
@@ -377,17 +405,14 @@ class RunHandle:
 
 def prepare(config: Config, stop: threading.Event | None = None) -> RunHandle:
     """Choose the source, build the pipeline and the flow (nothing runs yet)."""
-    from .sources import RecordingPages, ReplaySource, make_source
-
     stop = stop or threading.Event()
-    source, description = make_source(config.source)
-    pages = None
-    if isinstance(source, ReplaySource):
-        pages = RecordingPages(source.recording)  # replay: pages come from the recording, never the network
+    spec: SourceSpec = make_source(config.source)
+    # A replay's pages come from its recording, never the network.
+    pages = RecordingPages(spec.recording, config.fetch.max_bytes) if spec.recording else None
     pipeline = Pipeline(config, pages=pages)
-    pipeline.source_description = description
-    flow = build_flow(pipeline, StoppableSource(source, stop))
-    return RunHandle(pipeline, flow, stop, description)
+    pipeline.source_description = spec.description
+    flow = build_flow(pipeline, StoppableSource(spec.source, stop))
+    return RunHandle(pipeline, flow, stop, spec.description)
 
 
 def execute(handle: RunHandle) -> dict[str, Any]:
@@ -400,8 +425,7 @@ def execute(handle: RunHandle) -> dict[str, Any]:
     if cfg.run.recovery_dir:
         recovery = RecoveryConfig(str(cfg.run.recovery_dir))
     handle.pipeline.warm_up()
-    handle.pipeline.metrics.started = time.time()
-    handle.pipeline.metrics.start_snapshots()
+    handle.pipeline.metrics.start()
     try:
         cluster_main(handle.flow, [], 0, epoch_interval=timedelta(seconds=2), recovery_config=recovery,
                      worker_count_per_proc=max(1, cfg.run.workers))

@@ -51,11 +51,22 @@ class RunMetrics:
         self.errors = ErrorLog(errors_path)
         self.metrics_path = Path(metrics_path) if metrics_path else None
         self._lock = threading.Lock()
+        self._clock_started = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if self.metrics_path:
             self.metrics_path.parent.mkdir(parents=True, exist_ok=True)
             self.metrics_path.write_text("")
+
+    def start(self) -> None:
+        """A run starts: start the clock (only at the first run: runs sharing these metrics share one clock)
+        and the snapshot loop."""
+        with self._lock:
+            if not self._clock_started:
+                self.started = time.time()
+                self._clock_started = True
+        self._stop.clear()
+        self.start_snapshots()
 
     # -- recording ---------------------------------------------------------------------------------
     def count(self, name: str, n: int = 1) -> None:
@@ -95,6 +106,20 @@ class RunMetrics:
                 "freshness_p50_s": _pct(lags, 50),
                 "freshness_p95_s": _pct(lags, 95),
                 "embed_batches": len(self.batch_sizes),
+            }
+
+    def view(self, lags_from: int = 0, last_batches: int = 60) -> dict[str, Any]:
+        """A consistent copy for a live display (thread-safe): ``counts``, ``skips``, ``started``, the freshness
+        lags recorded since index ``lags_from`` (``new_lags``) and the total so far (``n_lags``), and the sizes of
+        the last ``last_batches`` embed batches (``batches``)."""
+        with self._lock:
+            return {
+                "counts": dict(self.counts),
+                "skips": dict(self.skips),
+                "started": self.started,
+                "new_lags": [float(x) for x in self.freshness[lags_from:]],
+                "n_lags": len(self.freshness),
+                "batches": [int(x) for x in self.batch_sizes[-last_batches:]],
             }
 
     def summary(self) -> dict[str, Any]:

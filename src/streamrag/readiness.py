@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,7 @@ def readiness_checks(hn_api: str | None = None, probe_timeout_s: float = 3.0) ->
     from .config import SAMPLE_RECORDING, SourceConfig
 
     def model() -> str:
-        from .embed import model_path
+        from .model import model_path
 
         path = model_path()
         if path is None:
@@ -57,27 +56,28 @@ def readiness_checks(hn_api: str | None = None, probe_timeout_s: float = 3.0) ->
         return f"all-MiniLM-L6-v2 at {path} (sha256 verified)"
 
     def spacy() -> str:
-        from .spacy_model import ensure_spacy_model
+        from .parse.spacy_model import ensure_spacy_model
 
         return ensure_spacy_model(load=True)
 
     def milvus() -> str:
-        from pymilvus import MilvusClient
+        from .config import SinkConfig
+        from .store import close_all, open_store
 
         with tempfile.TemporaryDirectory() as tmp:
-            client = MilvusClient(str(Path(tmp) / "check.db"))
-            version = client.get_server_version()
-            client.close()
-        return f"Milvus Lite opens ({version})"
+            store = open_store(SinkConfig(uri=str(Path(tmp) / "check.db"), collection="readiness"))
+            version = store.client.get_server_version()
+            close_all()
+        return f"Milvus Lite opens and holds the schema ({version})"
 
     def sample() -> str:
-        from .sources.recording import Recording
+        from .sources.hn import Recording
 
         recording = Recording(SAMPLE_RECORDING)
         return f"{SAMPLE_RECORDING.name}: {recording.declared_items} items"
 
     def source() -> str:
-        from .sources import probe
+        from .sources.hn import probe
 
         api = hn_api or SourceConfig().hn_api
         if probe(api, probe_timeout_s):

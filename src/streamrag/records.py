@@ -1,7 +1,8 @@
 """The typed records that flow between pipeline stages.
 
-Source -> ``ItemEvent`` -> (fetch) ``Page`` -> (parse) ``Chunk`` -> (embed) ``EmbeddedChunk`` -> sink.
-Anything dropped on the way becomes a ``Skip``: counted, logged and written to the errors file.
+Source -> ``Document`` (or ``Deletion``) -> (fetch) ``Page`` -> (parse) ``Chunk`` -> (embed) ``EmbeddedChunk``
+-> store -> (search) ``Hit``. Anything dropped on the way becomes a ``Skip``: counted, logged and written to the
+errors file.
 """
 
 from __future__ import annotations
@@ -12,33 +13,29 @@ from typing import Any
 
 
 @dataclass
-class ItemEvent:
-    """One Hacker News item as a source emitted it.
+class Document:
+    """One piece of content from any source, in the pipeline's own terms (no source's wire format).
 
-    ``item`` is exactly what ``GET /v0/item/<id>.json`` returned (``None`` when the API said ``null``).
-    ``root_id``/``root_title`` name the story a comment belongs to (resolved by the source);
-    for a story they are its own id and title. ``emitted_at`` is wall-clock ``time.time()`` when the
-    source emitted the event: freshness lag is measured from it.
+    A source adapter (e.g. :mod:`streamrag.sources.hn.items`) turns what it receives into Documents, plus a
+    ``Deletion`` when something was removed at the source and a ``Skip`` for input it cannot use.
+
+    ``kind`` is ``"story"`` (a document with its own title; its ``url``, if any, is an article to fetch) or
+    ``"comment"`` (a reply in the thread ``root_id``; ``title`` is the thread's, used as context).
+    The inline body is ``text`` (plain) or ``html`` (an HTML fragment, converted by the parse stage).
+    ``emitted_at`` is wall-clock ``time.time()`` when the source emitted it: freshness lag is measured from it.
     """
 
-    item_id: int
-    item: dict[str, Any] | None
-    emitted_at: float
-    root_id: int | None = None
-    root_title: str = ""
-
-    @property
-    def kind(self) -> str:
-        """``story``, ``comment``, ``job``, ``poll``... or ``missing`` for a null item."""
-        if not isinstance(self.item, dict):
-            return "missing"
-        kind = self.item.get("type")
-        return kind if isinstance(kind, str) else "unknown"
-
-    @property
-    def is_gone(self) -> bool:
-        """True for deleted or dead items: whatever was stored for them must be removed."""
-        return isinstance(self.item, dict) and bool(self.item.get("deleted") or self.item.get("dead"))
+    item_id: int  # stable id: a new version of the same document reuses it (and replaces its chunks)
+    kind: str
+    root_id: int
+    title: str = ""
+    text: str = ""
+    html: str = ""
+    url: str = ""
+    author: str = ""
+    time: int = 0  # unix seconds the document was published (0 = unknown)
+    score: int = 0
+    emitted_at: float = 0.0
 
 
 @dataclass
@@ -61,7 +58,7 @@ class Chunk:
 
     item_id: int
     root_id: int
-    kind: str  # "story" | "comment" (jobs/polls are stored as "story")
+    kind: str  # "story" | "comment" (as the Document's kind)
     chunk_index: int
     text: str  # the chunk as stored and shown to users
     embed_text: str  # what gets embedded: the text with its story title as context
@@ -114,6 +111,27 @@ class Skip:
     reason: str
     detail: str = ""
     at: float = field(default=0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """One chunk a store returned for a search. ``score``: cosine similarity (dense) or RRF score (hybrid)."""
+
+    chunk_id: str
+    item_id: int
+    root_id: int
+    kind: str  # "story" | "comment"
+    title: str
+    url: str
+    time: int  # unix seconds the item was posted (0 = unknown)
+    text: str
+    score: float
+    author: str = ""
+    chunk_index: int = 0
+    hn_score: int = 0  # the item's points at the source (the collection's ``score`` field)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

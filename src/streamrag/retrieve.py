@@ -1,10 +1,10 @@
 """Retrieval over the Milvus collection the pipeline fills: search, story grouping, prompt context, answers.
 
 * ``Retriever.search`` embeds the query with the same model as ingestion (all-MiniLM-L6-v2, normalized) and
-  searches the ``vector`` field (COSINE, HNSW). ``mode="hybrid"`` adds BM25 full-text search on the
-  ``sparse`` field and fuses both lists with reciprocal-rank fusion (``RRFRanker(60)``). A collection without
-  a ``sparse`` field (ingested with ``hybrid=False`` or on a server without BM25, e.g. Milvus 2.3) falls back
-  to dense search with one warning.
+  asks the store (:mod:`streamrag.store`) for the nearest chunks (COSINE, HNSW). ``mode="hybrid"`` adds BM25
+  full-text search and fuses both lists with reciprocal-rank fusion (``RRFRanker(60)``). A collection without
+  BM25 (ingested with ``hybrid=False`` or on a server without BM25, e.g. Milvus 2.3) falls back to dense search
+  with one warning.
 * Results are grouped per root story by default (``StoryResult``): comments are attached under their story.
 * ``build_context`` turns results into a numbered, token-budgeted block for an LLM prompt.
 * ``answer`` sends that block to an OpenAI-compatible chat endpoint, only when configured by env vars.
@@ -15,9 +15,7 @@ the RRF fusion score (sum over the two lists of ``1 / (60 + rank)``), only meani
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import re
 import time as _time
@@ -27,41 +25,21 @@ from typing import Any, Callable, Sequence, Union
 
 from .config import SinkConfig
 from .embed import Embedder
-from .sink import OUTPUT_FIELDS, SinkError, connect
+from .model import tokenizer as model_tokenizer
+from .records import Hit
+from .store import Filter, Store, open_store
 
 logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 16384  # Milvus' largest top-k
-RRF_K = 60
 HN_ITEM_URL = "https://news.ycombinator.com/item?id={}"
 
 
-@dataclass
-class Hit:
-    """One retrieved chunk. ``score``: cosine similarity (dense) or RRF score (hybrid), after any recency boost."""
-
-    chunk_id: str
-    item_id: int
-    root_id: int
-    kind: str  # "story" | "comment"
-    title: str
-    url: str
-    time: int  # unix seconds the HN item was posted (0 = unknown)
-    text: str
-    score: float
-    author: str = ""
-    chunk_index: int = 0
-    hn_score: int = 0  # the item's Hacker News points (the collection's ``score`` field)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def link(self) -> str:
-        """The article URL for a story chunk that has one, else the item's HN page."""
-        if self.kind == "story" and self.url:
-            return self.url
-        return HN_ITEM_URL.format(self.item_id)
+def link_of(hit: Hit) -> str:
+    """The article URL for a story chunk that has one, else the item's HN page."""
+    if hit.kind == "story" and hit.url:
+        return hit.url
+    return HN_ITEM_URL.format(hit.item_id)
 
 
 @dataclass
@@ -88,16 +66,19 @@ Results = Union[Sequence[StoryResult], Sequence[Hit]]
 
 
 class Retriever:
-    """Searches one collection. The Milvus client and the embedding model are opened on first use."""
+    """Searches one collection. The store and the embedding model are opened on first use.
+
+    Pass ``store`` to search an open :class:`~streamrag.store.Store`, else ``milvus_uri`` and ``collection`` name one.
+    """
 
     def __init__(self, milvus_uri: str = SinkConfig().uri, collection: str = SinkConfig().collection,
-                 embedder: Embedder | None = None, search_ef: int = SinkConfig().search_ef) -> None:
+                 embedder: Embedder | None = None, search_ef: int = SinkConfig().search_ef,
+                 store: Store | None = None) -> None:
         self.milvus_uri = milvus_uri
         self.collection = collection
         self.search_ef = search_ef
         self._embedder = embedder
-        self._client = None
-        self._fields: set[str] | None = None
+        self._store = store
         self._warned_no_bm25 = False
 
     @property
@@ -107,22 +88,16 @@ class Retriever:
         return self._embedder
 
     @property
-    def client(self):
-        if self._client is None:
-            client = connect(self.milvus_uri)
-            if not client.has_collection(self.collection):
-                raise SinkError(f"no collection {self.collection!r} at {self.milvus_uri}: "
-                                "ingest first with `python -m streamrag run`")
-            client.load_collection(self.collection)
-            self._fields = {f["name"] for f in client.describe_collection(self.collection)["fields"]}
-            self._client = client
-        return self._client
+    def store(self) -> Store:
+        if self._store is None:
+            config = SinkConfig(uri=self.milvus_uri, collection=self.collection, search_ef=self.search_ef)
+            self._store = open_store(config, create=False)
+        return self._store
 
     @property
     def has_bm25(self) -> bool:
-        """Whether the collection has the BM25 ``sparse`` field that hybrid search needs."""
-        self.client  # noqa: B018 - opens the collection and reads its fields
-        return "sparse" in (self._fields or set())
+        """Whether the collection has the BM25 full-text field that hybrid search needs."""
+        return self.store.bm25
 
     def search(self, query: str, k: int = 10, kind: str | None = None, since: float | datetime | None = None,
                where: str | None = None, mode: str = "dense",
@@ -152,35 +127,20 @@ class Retriever:
             raise ValueError(f"k must be >= 1, not {k}")
         if mode not in ("dense", "hybrid"):
             raise ValueError(f"mode must be 'dense' or 'hybrid', not {mode!r}")
-        expr = build_filter(kind=kind, since=since, where=where)
+        filters = make_filter(kind=kind, since=since, where=where)
         half_life = _seconds(recency_half_life)
         fetch = k if not group and half_life is None else max(k * 5, 50)
         fetch = min(fetch, MAX_LIMIT)
 
         if mode == "hybrid" and not self.has_bm25:
             if not self._warned_no_bm25:
-                logger.warning("collection %s at %s has no BM25 'sparse' field (ingested with hybrid off, or "
-                               "a server without BM25): hybrid search falls back to dense",
-                               self.collection, self.milvus_uri)
+                logger.warning("collection %s at %s has no BM25 field (ingested with hybrid off, or a server "
+                               "without BM25): hybrid search falls back to dense", self.collection, self.milvus_uri)
                 self._warned_no_bm25 = True
             mode = "dense"
         vector = self.embedder.encode([query])[0].tolist()
-        dense_params = {"metric_type": "COSINE", "params": {"ef": max(self.search_ef, fetch)}}
-        client = self.client
-        if mode == "hybrid":
-            from pymilvus import AnnSearchRequest, RRFRanker
-
-            requests = [
-                AnnSearchRequest(data=[vector], anns_field="vector", param=dense_params, limit=fetch, expr=expr),
-                AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"},
-                                 limit=fetch, expr=expr),
-            ]
-            raw = client.hybrid_search(self.collection, requests, ranker=RRFRanker(RRF_K), limit=fetch,
-                                       output_fields=OUTPUT_FIELDS)
-        else:
-            raw = client.search(self.collection, data=[vector], anns_field="vector", limit=fetch,
-                                filter=expr, output_fields=OUTPUT_FIELDS, search_params=dense_params)
-        hits = [_to_hit(h) for h in (raw[0] if raw else [])]
+        hits = self.store.search(vector, fetch, filters, text=query if mode == "hybrid" else None,
+                                 ef=max(self.search_ef, fetch))
         if half_life is not None:
             hits = apply_recency(hits, half_life, now=now)
         if not group:
@@ -188,22 +148,15 @@ class Retriever:
         return group_hits(hits)[:k]
 
 
-def build_filter(kind: str | None = None, since: float | datetime | None = None, where: str | None = None) -> str:
-    """The Milvus boolean expression for the search filters ('' when there are none)."""
-    parts: list[str] = []
-    if kind is not None:
-        if kind not in ("story", "comment"):
-            raise ValueError(f"kind must be 'story' or 'comment', not {kind!r}")
-        parts.append(f'kind == "{kind}"')
-    if since is not None:
-        if isinstance(since, datetime):
-            if since.tzinfo is None:
-                raise ValueError("since must be timezone-aware (or unix seconds)")
-            since = since.timestamp()
-        parts.append(f"time >= {int(math.ceil(float(since)))}")
-    if where and where.strip():
-        parts.append(f"({where.strip()})")
-    return " and ".join(parts)
+def make_filter(kind: str | None = None, since: float | datetime | None = None, where: str | None = None) -> Filter:
+    """The store filter for the search arguments, checked: ``kind`` story/comment, ``since`` aware or unix seconds."""
+    if kind is not None and kind not in ("story", "comment"):
+        raise ValueError(f"kind must be 'story' or 'comment', not {kind!r}")
+    if isinstance(since, datetime):
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware (or unix seconds)")
+        since = since.timestamp()
+    return Filter(kind=kind, since=None if since is None else float(since), where=where)
 
 
 def _seconds(value: float | timedelta | None) -> float | None:
@@ -213,15 +166,6 @@ def _seconds(value: float | timedelta | None) -> float | None:
     if not seconds > 0:
         raise ValueError(f"recency_half_life must be > 0 seconds, not {value!r}")
     return seconds
-
-
-def _to_hit(raw: Any) -> Hit:
-    e = raw["entity"]
-    return Hit(chunk_id=str(e.get("chunk_id", raw.get("chunk_id", ""))), item_id=int(e.get("item_id", 0)),
-               root_id=int(e.get("root_id", 0)), kind=str(e.get("kind", "")), title=str(e.get("title", "")),
-               url=str(e.get("url", "")), time=int(e.get("time", 0)), text=str(e.get("text", "")),
-               score=float(raw["distance"]), author=str(e.get("author", "")),
-               chunk_index=int(e.get("chunk_index", 0)), hn_score=int(e.get("score", 0)))
 
 
 def apply_recency(hits: Sequence[Hit], half_life_s: float, now: float | None = None) -> list[Hit]:
@@ -297,9 +241,7 @@ class Context:
 def make_counter(tokenizer: Any = None) -> TokenCounter:
     """A token counter: the model tokenizer by default, any HF-style tokenizer, or a ``str -> int`` callable."""
     if tokenizer is None:
-        from .embed import load_tokenizer
-
-        tokenizer = load_tokenizer()
+        tokenizer = model_tokenizer()
     if hasattr(tokenizer, "encode"):
         def count(text: str) -> int:
             if not text:
@@ -335,7 +277,7 @@ def _source_parts(item: StoryResult | Hit) -> tuple[str, str, int, str]:
     body = item.text.strip()
     if item.kind == "comment":
         body = f"Comment by {item.author or 'unknown'}: {body}"
-    return title, item.link, item.time, body
+    return title, link_of(item), item.time, body
 
 
 def _header(n: int, title: str, url: str, t: int) -> str:
@@ -461,20 +403,6 @@ def answer(question: str, retriever: Retriever | None = None, k: int = 5, max_to
 
 
 # ------------------------------------------------------------------------------------------- CLI helpers
-
-def results_to_json(results: Results) -> list[dict[str, Any]]:
-    """JSON-ready dicts: a StoryResult as ``{root_id, title, url, time, score, hits: [...]}``, a Hit flat.
-
-    Every hit dict has ``chunk_id, item_id, root_id, kind, title, url, time, text, score`` (+ ``author``,
-    ``chunk_index``, ``hn_score``).
-    """
-    return [r.to_json() for r in results]
-
-
-def results_to_jsonl(results: Results) -> str:
-    return "\n".join(json.dumps(d, ensure_ascii=False) for d in results_to_json(results))
-
-
 def _snippet(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
@@ -499,6 +427,6 @@ def format_hits_table(results: Results, snippet_chars: int = 160, max_hits_per_s
             when = format_time(r.time)
             who = f"comment by {r.author or '?'}" if r.kind == "comment" else "story"
             lines.append(f"{i:>2}. [{r.score:.3f}] {r.title or '(untitled)'}  ({who}, chunk {r.chunk_id})")
-            lines.append(f"    {r.link}" + (f"  ·  {when}" if when else ""))
+            lines.append(f"    {link_of(r)}" + (f"  ·  {when}" if when else ""))
             lines.append(f"    {_snippet(r.text, snippet_chars)}")
     return "\n".join(lines)

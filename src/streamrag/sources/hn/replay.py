@@ -10,9 +10,10 @@ from pathlib import Path
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
-from streamrag.records import ItemEvent
-from streamrag.sources.recording import ItemEntry, Recording
-from streamrag.sources.roots import RootResolver
+from streamrag.sources.base import Record
+from streamrag.sources.hn.items import ItemEvent, to_record
+from streamrag.sources.hn.recording import ItemEntry, Recording
+from streamrag.sources.hn.roots import RootResolver
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +131,20 @@ class ReplaySource(FixedPartitionedSource[ItemEvent, int]):
         start = int(resume_state) if isinstance(resume_state, int) else 0
         recording = Recording(self.recording.path)  # a fresh reader per execution
         return _ReplayPartition(recording, start, self.speed, self.max_items, self.duration_s, self.batch_size)
+
+
+def replay_records(recording: str | Path, max_items: int | None = None) -> Iterator[Record]:
+    """Every record a replay of ``recording`` emits, in order and at once (roots resolved, items adapted).
+
+    For looking at a stage outside the dataflow (notebooks, benchmarks): the same records the flow would get.
+    """
+    part = ReplaySource(recording, max_items=max_items).build_part("replay", PARTITION, None)
+    try:
+        while True:
+            try:
+                batch = part.next_batch()
+            except StopIteration:
+                return
+            yield from (to_record(event) for event in batch)
+    finally:
+        part.close()

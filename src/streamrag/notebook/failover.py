@@ -24,35 +24,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import SAMPLE_RECORDING, Config
-from .flow import PipelineThread
-from .metrics import RunMetrics
+from ..config import SAMPLE_RECORDING, Config
+from ..flow import PipelineThread
+from ..metrics import RunMetrics
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LiveWithFallback", "SharedMetrics"]
-
-
-class SharedMetrics(RunMetrics):
-    """One ``RunMetrics`` for a live run and the replay that replaces it: counts add up, one clock.
-
-    ``flow.execute`` restarts ``started`` and stops the snapshot loop at the end of every run; once
-    ``freeze_clock()`` was called, the clock stays and a later run can start snapshots again.
-    """
-
-    _frozen = False
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "started" and self._frozen:
-            return
-        super().__setattr__(name, value)
-
-    def freeze_clock(self) -> None:
-        self._frozen = True
-
-    def start_snapshots(self, interval_s: float = 1.0) -> None:
-        self._stop.clear()
-        super().start_snapshots(interval_s)
+__all__ = ["LiveWithFallback"]
 
 
 class LiveWithFallback:
@@ -83,7 +61,7 @@ class LiveWithFallback:
         self.on_event = on_event
         self.clock = clock
         self.events: list[tuple[float, str]] = []
-        self.metrics = SharedMetrics(config.run.errors_path, config.run.metrics_path)
+        self.metrics = RunMetrics(config.run.errors_path, config.run.metrics_path)  # both runs count here, one clock
         self.current: PipelineThread | None = None
         self.live: PipelineThread | None = None
         self.replay: PipelineThread | None = None
@@ -130,7 +108,7 @@ class LiveWithFallback:
         return cfg
 
     def _probe(self) -> bool:
-        from .sources import probe
+        from ..sources.hn import probe
 
         return probe(self.config.source.hn_api, self.probe_timeout_s)
 
@@ -154,7 +132,6 @@ class LiveWithFallback:
         return self
 
     def _start_replay(self) -> None:
-        self.metrics.freeze_clock()
         self.replay = self._thread(self._replay_config())
         self.current, self.mode = self.replay, "replay"
         self.announce(f"replaying {self.recording} at {self.replay_speed:g}x into the same collection")

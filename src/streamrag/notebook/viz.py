@@ -29,6 +29,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from ..config import SinkConfig
+from ..store import Filter, open_store
+
 # Okabe & Ito's colour-blind-safe palette (yellow and black left out: too faint / reserved for queries),
 # extended with three of Paul Tol's "muted" colours so a map can show ten groups.
 PALETTE: list[str] = [
@@ -77,16 +80,9 @@ STYLE: dict[str, Any] = {
 }
 
 
-def apply_style() -> None:
-    """Make the streamrag style the default for every later plot in this process (e.g. a notebook).
-
-    The plot functions below apply it to their own figures anyway; call this for your own plots.
-    """
-    mpl.rcParams.update(STYLE)
-
-
 @contextmanager
-def _styled() -> Iterator[None]:
+def styled() -> Iterator[None]:
+    """Draw in the streamrag style (axes and ticks take it when they are made)."""
     with mpl.rc_context(STYLE):
         yield
 
@@ -99,7 +95,8 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> tuple[
     return fig, fig.add_subplot()
 
 
-def _no_data(ax: Axes, message: str = "no data yet") -> None:
+def no_data(ax: Axes, message: str = "no data yet") -> None:
+    """Say on an empty plot why it is empty."""
     ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=18, color="#777777")
 
 
@@ -150,7 +147,7 @@ def plot_arrival_rate(times: Sequence[Any], kinds: Sequence[str], bin_s: float =
 
     ``times``: when each item arrived (unix seconds, ``datetime`` or ``datetime64``); ``kinds``: its HN type.
     """
-    with _styled():
+    with styled():
         fig, ax = _new_axes(ax)
         t = _to_seconds(times)
         if len(t) != len(kinds):
@@ -159,7 +156,7 @@ def plot_arrival_rate(times: Sequence[Any], kinds: Sequence[str], bin_s: float =
         ax.set_ylabel("items per second")
         if not len(t):
             ax.set_xlabel("time since first item (s)")
-            _no_data(ax)
+            no_data(ax)
             return fig
         rel = t - t.min()
         span = float(rel.max())
@@ -189,7 +186,7 @@ def plot_arrival_rate(times: Sequence[Any], kinds: Sequence[str], bin_s: float =
 
 def plot_token_histogram(token_counts: Sequence[int], limit: int = 256, ax: Axes | None = None) -> Figure:
     """Chunk lengths in model tokens, the model's limit as a red dashed line, the share over it in the title."""
-    with _styled():
+    with styled():
         fig, ax = _new_axes(ax)
         counts = np.asarray(token_counts, dtype=float)
         over = float((counts > limit).mean()) if len(counts) else 0.0
@@ -208,7 +205,7 @@ def plot_token_histogram(token_counts: Sequence[int], limit: int = 256, ax: Axes
             ax.set_xlim(min(0.0, edges[0]), edges[-1])
             ax.set_ylim(top=ax.get_ylim()[1] * 1.15)  # headroom for the legend
         else:
-            _no_data(ax)
+            no_data(ax)
         ax.axvline(limit, color=RED, linestyle="--", linewidth=3, label=f"limit: {limit} tokens")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="upper right")
@@ -218,7 +215,7 @@ def plot_token_histogram(token_counts: Sequence[int], limit: int = 256, ax: Axes
 def plot_similarity_heatmap(vectors: Any, labels: Sequence[str], ax: Axes | None = None, label_width: int = 28,
                             title: str = "Cosine similarity between texts") -> Figure:
     """Cosine-similarity matrix as a heatmap; values are written in the cells for 12 items or fewer."""
-    with _styled():
+    with styled():
         vecs = _normalise(np.asarray(vectors, dtype=float))
         n = len(vecs)
         if len(labels) != n:
@@ -253,7 +250,7 @@ def plot_similarity_heatmap(vectors: Any, labels: Sequence[str], ax: Axes | None
 def plot_batch_throughput(batch_sizes: Sequence[float], chunks_per_s: Sequence[float], ax: Axes | None = None,
                           title: str = "Embedding throughput vs batch size") -> Figure:
     """Throughput against batch size on a log2 x-axis; repeated sizes show each run and their median."""
-    with _styled():
+    with styled():
         fig, ax = _new_axes(ax)
         sizes = np.asarray(batch_sizes, dtype=float)
         rates = np.asarray(chunks_per_s, dtype=float)
@@ -263,7 +260,7 @@ def plot_batch_throughput(batch_sizes: Sequence[float], chunks_per_s: Sequence[f
         ax.set_xlabel("embedding batch size (chunks, log₂ scale)")
         ax.set_ylabel("throughput (chunks/s)")
         if not len(sizes):
-            _no_data(ax)
+            no_data(ax)
             return fig
         unique = np.unique(sizes)
         medians = np.array([np.median(rates[sizes == s]) for s in unique])
@@ -297,7 +294,7 @@ def plot_bar_comparison(names: Sequence[str], values: Sequence[float], ylabel: s
 
     ``ylabel`` should carry the unit, e.g. ``"throughput (chunks/s)"`` or ``"MRR@10 (0–1)"``.
     """
-    with _styled():
+    with styled():
         fig, ax = _new_axes(ax)
         vals = np.asarray(values, dtype=float)
         if len(names) != len(vals):
@@ -320,7 +317,7 @@ def plot_bar_comparison(names: Sequence[str], values: Sequence[float], ylabel: s
 def plot_freshness(lags: Sequence[float], ax: Axes | None = None,
                    title: str = "Freshness: HN event → searchable in Milvus") -> Figure:
     """Freshness-lag histogram with its cumulative share (CDF, right axis) and p50/p95 marked."""
-    with _styled():
+    with styled():
         fig, ax = _new_axes(ax)
         values = np.sort(np.asarray(lags, dtype=float))
         values = values[np.isfinite(values)]
@@ -328,7 +325,7 @@ def plot_freshness(lags: Sequence[float], ax: Axes | None = None,
         ax.set_ylabel("chunks (count)")
         if not len(values):
             ax.set_title(title)
-            _no_data(ax)
+            no_data(ax)
             return fig
         p50, p95 = (float(np.percentile(values, q)) for q in (50, 95))
         ax.set_title(f"{title}\np50 {_fmt_number(p50)} s · p95 {_fmt_number(p95)} s · {len(values)} chunks",
@@ -353,7 +350,7 @@ def plot_freshness(lags: Sequence[float], ax: Axes | None = None,
 def plot_errors_by_reason(skips: Mapping[str, int], ax: Axes | None = None, top: int = 12,
                           title: str = "Skipped items and pages by reason") -> Figure:
     """Horizontal bars of ``{"stage:reason": count}``, largest on top (the rest summed as "other")."""
-    with _styled():
+    with styled():
         fig, ax = _new_axes(ax)
         items = sorted(((str(k), int(v)) for k, v in skips.items() if v), key=lambda kv: (-kv[1], kv[0]))
         if len(items) > top:
@@ -363,7 +360,7 @@ def plot_errors_by_reason(skips: Mapping[str, int], ax: Axes | None = None, top:
         ax.set_xlabel("items or pages (count)")
         ax.set_ylabel("stage:reason")
         if not items:
-            _no_data(ax, "no errors")
+            no_data(ax, "no errors")
             ax.set_yticks([])
             return fig
         names = [shorten(k, 32) for k, _ in items][::-1]
@@ -532,7 +529,7 @@ def plot_neighbourhood_map(vectors: Any, groups: Sequence[Any] | None = None, te
     The figure carries ``fig.neighbourhood``: ``coords`` (n x 2), ``query_xy``, ``neighbours`` (indices),
     ``similarities``, ``colour_groups`` (groups that got a colour) and ``cluster_names``.
     """
-    with _styled():
+    with styled():
         vecs = np.asarray(vectors, dtype=float)
         n = len(vecs)
         if groups is not None and len(groups) != n:
@@ -638,17 +635,13 @@ def plot_neighbourhood_map(vectors: Any, groups: Sequence[Any] | None = None, te
 LOAD_FIELDS = ["chunk_id", "item_id", "root_id", "kind", "time", "title", "url", "text", "vector"]
 
 
-def load_vectors(uri: str, collection: str, limit: int | None = 5000, filter: str = "") -> dict[str, np.ndarray]:
+def load_vectors(uri: str, collection: str, limit: int | None = 5000, where: str = "") -> dict[str, np.ndarray]:
     """What was ingested, as arrays: ``vectors`` (n x dim, float32), ``item_id``, ``root_id``, ``kind``, ``title``,
     ``text``, ``chunk_id``, ``url``, ``time``. At most ``limit`` rows: the newest by item time (then chunk id).
+    ``where``: a filter in the store's own language (Milvus: ``'kind == "story"'``).
     """
-    from . import sink
-
-    client = sink.connect(uri)
-    if not client.has_collection(collection):
-        raise sink.SinkError(f"no collection {collection!r} at {uri}: ingest first with `python -m streamrag run`")
-    client.load_collection(collection)
-    rows = sink.query_all(client, collection, LOAD_FIELDS, filter=filter)
+    store = open_store(SinkConfig(uri=uri, collection=collection), create=False)
+    rows = store.rows(LOAD_FIELDS, Filter(where=where or None))
     rows.sort(key=lambda r: (-int(r.get("time") or 0), str(r.get("chunk_id", ""))))
     if limit is not None:
         rows = rows[:limit]

@@ -17,13 +17,11 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamrag.config import FetchConfig
-from streamrag.fetch import body_problem
 from streamrag.records import Page
 
 log = logging.getLogger(__name__)
@@ -240,30 +238,6 @@ class Recording:
             return target.read_bytes()
         except OSError:
             return None
-
-
-class RecordingPages:
-    """The ``Fetcher`` interface (``fetch``/``fetch_many``) answered from a recording, not the network."""
-
-    def __init__(self, recording: Recording | str | Path, max_bytes: int | None = None) -> None:
-        self.recording = recording if isinstance(recording, Recording) else Recording(recording)
-        self.max_bytes = max_bytes or FetchConfig().max_bytes
-
-    def fetch(self, url: str) -> Page:
-        """The recorded response, refused for the same reasons the network fetcher refuses (PDFs, binary...)."""
-        page = self.recording.page(url)
-        if page.ok:
-            problem = body_problem(page.content_type, page.body or b"", self.max_bytes)
-            if problem:
-                log.info("recorded page %s refused: %s", url, problem)
-                return replace(page, ok=False, reason=problem, body=None)
-        return page
-
-    def fetch_many(self, urls: Iterable[str]) -> list[Page]:
-        return [self.fetch(u) for u in urls]
-
-    def close(self) -> None:
-        """Nothing to release; present so callers can treat it like a ``Fetcher``."""
 
 
 class RecordingWriter:

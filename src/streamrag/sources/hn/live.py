@@ -22,8 +22,8 @@ import httpx
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
 from streamrag.config import HN_API
-from streamrag.records import ItemEvent
-from streamrag.sources.roots import RootResolver
+from streamrag.sources.hn.items import ItemEvent
+from streamrag.sources.hn.roots import RootResolver
 
 log = logging.getLogger(__name__)
 

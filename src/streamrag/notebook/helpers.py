@@ -1,0 +1,42 @@
+"""The few lines every notebook would otherwise copy: its work folder, a config pointed at it, a recording's chunks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..config import DATA_DIR, Config
+from ..fetch import RecordingPages
+from ..flow import Pipeline
+from ..records import Chunk
+from ..sources.hn import replay_records
+
+
+def work_dir(name: str, fresh: bool = True) -> Path:
+    """``data/runs/<name>``: where a notebook writes (ignored by git). ``fresh`` empties it first."""
+    work = DATA_DIR / "runs" / name
+    if fresh:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def work_config(work: Path, db: str = "milvus.db") -> Config:
+    """The default config with everything it writes inside ``work``: the database, the errors and metrics
+    files and the page cache."""
+    cfg = Config()
+    cfg.sink.uri = str(work / db)
+    cfg.run.errors_path = work / "errors.jsonl"
+    cfg.run.metrics_path = work / "metrics.jsonl"
+    cfg.fetch.cache_dir = work / "cache"
+    return cfg
+
+
+def recorded_chunks(recording: Path, config: Config | None = None) -> list[Chunk]:
+    """Every chunk the pipeline makes of a recording (its pages included), in order, outside the dataflow."""
+    pipeline = Pipeline(config or Config(), pages=RecordingPages(recording))
+    try:
+        return [r for record in replay_records(recording) for r in pipeline.fetch_and_parse(record)
+                if isinstance(r, Chunk)]
+    finally:
+        pipeline.close()
