@@ -8,41 +8,35 @@
 ``ssrf_refused:<why>``, ``bad_url:<why>``, ``binary_body``, ``empty_body`` (and ``error:<Exception>``
 for a bug we did not foresee).
 
-Safety: only http(s); every hop's host is resolved and refused when any address is not public
-(loopback, private, link-local, ...) unless the host is in ``allow_hosts``. The check runs before
-each request *and* again inside the connection layer on the addresses actually dialled, so a DNS
-answer that changes between the check and the connect (rebinding) is still refused. Redirects are
-followed by hand so each hop is checked; bodies are streamed and capped at ``max_bytes``.
+Safety: every hop passes the SSRF guard (:mod:`.guard`); redirects are followed by hand so each hop is
+checked; bodies are streamed and capped at ``max_bytes``.
 """
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
-import ipaddress
 import json
 import logging
 import os
-import socket
 import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from ..config import FetchConfig
 from ..records import Page
 from .content import HTML_TYPES, body_problem, mime_type
+from .guard import GuardedTransport, Refused, SSRFBlocked, Target, check_target, host_key, parse_url
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +47,6 @@ MAX_BACKOFF_S = 30.0
 CHUNK_BYTES = 64 * 1024
 CACHE_VERSION = 1
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-
-class _Refused(Exception):
-    """Internal: a fetch stops here with ``reason`` (never escapes ``Fetcher.fetch``)."""
-
-    def __init__(self, reason: str, status: int | None = None, content_type: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.content_type = content_type
-
 
 class _Retryable(Exception):
     """Internal: a failure worth another attempt (5xx, 429, timeouts, connection errors)."""
@@ -77,154 +61,9 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class _SSRFBlocked(httpcore.ConnectError):
-    """Raised by the connection layer when an address it would dial is not allowed."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass
-class _Target:
-    """A validated URL: what a request needs and what the SSRF guard checks."""
-
-    url: str
-    scheme: str
-    host: str  # lower-case, IPv6 without brackets
-    port: int
-
-
 def _sleep(seconds: float) -> None:
     """Wait between retries (a seam for tests)."""
     time.sleep(seconds)
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    """All addresses ``host`` resolves to (a seam for tests)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def ip_refusal(address: str) -> str | None:
-    """Why connecting to ``address`` is refused (``None`` when it is a public address)."""
-    try:
-        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "bad_address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip.sixtofour is not None:
-            ip = ip.sixtofour
-    checks = (
-        ("unspecified", ip.is_unspecified),
-        ("loopback", ip.is_loopback),
-        ("link_local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        ("not_global", not ip.is_global),
-    )
-    for why, hit in checks:
-        if hit:
-            return why
-    return None
-
-
-def parse_url(url: Any) -> _Target:
-    """Validate ``url`` (http/https with a host); raise ``_Refused('bad_url:...')`` otherwise."""
-    if not isinstance(url, str) or not url.strip():
-        raise _Refused("bad_url:empty")
-    url = url.strip()
-    if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise _Refused("bad_url:whitespace")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise _Refused("bad_url:unparseable" if "IPv6" in str(exc) else "bad_url:port") from exc
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise _Refused("bad_url:scheme")
-    if not (parts.hostname or "").rstrip("."):
-        raise _Refused("bad_url:no_host")
-    if parts.username is not None or parts.password is not None:
-        raise _Refused("bad_url:credentials")
-    try:
-        parsed = httpx.URL(url)
-        # The host httpx will dial (IDNA-encoded): the one the SSRF guard must check.
-        host = _host_key(parsed.raw_host.decode("ascii"))
-    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
-        raise _Refused("bad_url:invalid") from exc
-    if not host or (parts.hostname.isascii() and host != _host_key(parts.hostname)):
-        raise _Refused("bad_url:ambiguous_host")  # two parsers disagree: refuse rather than guess
-    return _Target(url=url, scheme=scheme, host=host, port=parsed.port or (443 if scheme == "https" else 80))
-
-
-def _host_key(host: str) -> str:
-    return host.lower().strip("[]").rstrip(".")
-
-
-class _GuardedBackend(httpcore.NetworkBackend):
-    """Dials only addresses that pass ``ip_refusal`` (or any address of an allowed host).
-
-    It resolves the host itself and connects to the checked address, so nothing can swap the
-    DNS answer between the check and the connect.
-    """
-
-    def __init__(self, allow_hosts: frozenset[str]) -> None:
-        self._allow = allow_hosts
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            addresses = _resolve(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"dns: {exc}") from exc
-        if _host_key(host) not in self._allow:
-            for address in addresses:
-                why = ip_refusal(address)
-                if why:
-                    raise _SSRFBlocked(f"ssrf_refused:{why}")
-        last: Exception = httpcore.ConnectError(f"no address for {host}")
-        for address in addresses:
-            try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        raise last
-
-    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        raise _SSRFBlocked("ssrf_refused:unix_socket")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """``httpx.HTTPTransport`` whose connection pool dials through ``_GuardedBackend``."""
-
-    def __init__(self, allow_hosts: frozenset[str], limits: httpx.Limits) -> None:
-        super().__init__(trust_env=False, limits=limits)
-        ssl_context = httpx.create_ssl_context(trust_env=False)
-        # httpx has no public hook for the network backend: swap in a pool built with ours.
-        # If a future httpx drops ``_pool`` the per-hop pre-check in ``Fetcher`` still applies.
-        if hasattr(self, "_pool"):
-            self._pool = httpcore.ConnectionPool(
-                ssl_context=ssl_context,
-                max_connections=limits.max_connections,
-                max_keepalive_connections=limits.max_keepalive_connections,
-                keepalive_expiry=limits.keepalive_expiry,
-                network_backend=_GuardedBackend(allow_hosts),
-            )
 
 
 class _NoCookies(DefaultCookiePolicy):
@@ -263,7 +102,7 @@ class Fetcher:
 
     def __init__(self, config: FetchConfig | None = None) -> None:
         self.config = config or FetchConfig()
-        self._allow = frozenset(_host_key(h) for h in self.config.allow_hosts)
+        self._allow = frozenset(host_key(h) for h in self.config.allow_hosts)
         self._timeout = httpx.Timeout(
             connect=self.config.connect_timeout_s,
             read=self.config.read_timeout_s,
@@ -272,7 +111,7 @@ class Fetcher:
         )
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=32, keepalive_expiry=30.0)
         self._client = httpx.Client(
-            transport=_GuardedTransport(self._allow, limits),
+            transport=GuardedTransport(self._allow, limits),
             timeout=self._timeout,
             follow_redirects=False,
             trust_env=False,
@@ -289,7 +128,7 @@ class Fetcher:
         """Fetch one URL; failures come back as ``Page(ok=False, reason=...)``, never as exceptions."""
         try:
             page = self._fetch(url)
-        except _Refused as exc:
+        except Refused as exc:
             page = Page(url=url, ok=False, status=exc.status, content_type=exc.content_type, reason=exc.reason)
         except Exception as exc:  # a bug, not bad input: still never raise into the pipeline
             logger.exception("fetch crashed url=%r", url)
@@ -339,7 +178,7 @@ class Fetcher:
             return cached
         hops = 0
         while True:
-            self._check_ssrf(target)
+            check_target(target, self._allow)
             outcome = self._request_with_retries(target)
             if isinstance(outcome, Page):
                 outcome.url = url
@@ -348,32 +187,15 @@ class Fetcher:
             status, location = outcome
             hops += 1
             if hops > self.config.max_redirects:
-                raise _Refused("too_many_redirects", status=status)
+                raise Refused("too_many_redirects", status=status)
             try:
                 target = parse_url(urljoin(target.url, location))
-            except _Refused as exc:
-                raise _Refused(exc.reason, status=status) from exc
+            except Refused as exc:
+                raise Refused(exc.reason, status=status) from exc
             logger.debug("redirect %s -> %s", url, target.url)
 
-    def _check_ssrf(self, target: _Target) -> None:
-        """Refuse ``target`` unless every address its host resolves to is public (or it is allowed)."""
-        if target.host in self._allow:
-            return
-        if target.host == "localhost" or target.host.endswith(".localhost"):
-            raise _Refused("ssrf_refused:localhost")
-        try:
-            addresses = _resolve(target.host, target.port)
-        except (OSError, UnicodeError) as exc:
-            raise _Refused("connect_error:dns") from exc
-        if not addresses:
-            raise _Refused("connect_error:dns")
-        for address in addresses:
-            why = ip_refusal(address)
-            if why:
-                raise _Refused(f"ssrf_refused:{why}")
-
-    def _request_with_retries(self, target: _Target) -> Page | tuple[int, str]:
-        """One hop: a page (success), a redirect ``(status, location)``, or ``_Refused``."""
+    def _request_with_retries(self, target: Target) -> Page | tuple[int, str]:
+        """One hop: a page (success), a redirect ``(status, location)``, or ``Refused``."""
         attempts = 1 + max(0, self.config.retries)
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -382,7 +204,7 @@ class Fetcher:
                     return self._request_once(target)
             except _Retryable as exc:
                 if last:
-                    raise _Refused(exc.reason, status=exc.status, content_type=exc.content_type) from exc
+                    raise Refused(exc.reason, status=exc.status, content_type=exc.content_type) from exc
                 if exc.retry_after is None:
                     delay = self._backoff(attempt)
                 else:
@@ -396,7 +218,7 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         return min(MAX_BACKOFF_S, self.config.backoff_s * (2**attempt))
 
-    def _request_once(self, target: _Target) -> Page | tuple[int, str]:
+    def _request_once(self, target: Target) -> Page | tuple[int, str]:
         """Send one GET and read its body under every limit."""
         deadline = time.monotonic() + self.config.connect_timeout_s + 3 * self.config.read_timeout_s
         try:
@@ -406,21 +228,21 @@ class Fetcher:
             raise _Retryable("timeout") from exc
         except httpx.TransportError as exc:
             cause = exc.__cause__
-            if isinstance(cause, _SSRFBlocked):
-                raise _Refused(cause.reason) from exc
+            if isinstance(cause, SSRFBlocked):
+                raise Refused(cause.reason) from exc
             if isinstance(exc, httpx.ConnectError):
                 reason = "connect_error:dns" if str(exc).startswith("dns:") else "connect_error"
                 raise _Retryable(reason) from exc
             if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
-                raise _Refused("bad_url:invalid") from exc
+                raise Refused("bad_url:invalid") from exc
             if isinstance(exc, httpx.ProtocolError):
                 raise _Retryable("connect_error:protocol") from exc
             raise _Retryable("connect_error:read") from exc
         except httpx.InvalidURL as exc:
-            raise _Refused("bad_url:invalid") from exc
+            raise Refused("bad_url:invalid") from exc
 
     def _read_response(
-        self, target: _Target, response: httpx.Response, deadline: float
+        self, target: Target, response: httpx.Response, deadline: float
     ) -> Page | tuple[int, str]:
         status = response.status_code
         ctype = response.headers.get("content-type", "")
@@ -428,24 +250,24 @@ class Fetcher:
             location = response.headers.get("location", "").strip()
             if location:
                 return status, location
-            raise _Refused(f"http_{status}", status=status, content_type=ctype)
+            raise Refused(f"http_{status}", status=status, content_type=ctype)
         if status == 429 or status >= 500:
             retry_after = _retry_after(response.headers.get("retry-after"))
             raise _Retryable(f"http_{status}", status, ctype, retry_after)
         if not 200 <= status < 300:
-            raise _Refused(f"http_{status}", status=status, content_type=ctype)
+            raise Refused(f"http_{status}", status=status, content_type=ctype)
 
         length = response.headers.get("content-length", "")
         if length.strip().isdigit() and int(length) > self.config.max_bytes:
-            raise _Refused("too_large", status=status, content_type=ctype)
+            raise Refused("too_large", status=status, content_type=ctype)
         mime = mime_type(ctype)
         if mime and mime not in HTML_TYPES:
-            raise _Refused(f"not_html:{mime}", status=status, content_type=ctype)
+            raise Refused(f"not_html:{mime}", status=status, content_type=ctype)
 
         body = self._read_capped(response.iter_bytes(CHUNK_BYTES), status, ctype, deadline)
         problem = body_problem(ctype, body, self.config.max_bytes)
         if problem:
-            raise _Refused(problem, status=status, content_type=ctype)
+            raise Refused(problem, status=status, content_type=ctype)
         return Page(
             url=target.url, ok=True, status=status, content_type=ctype, body=body, final_url=str(response.url)
         )
@@ -456,7 +278,7 @@ class Fetcher:
         for chunk in chunks:
             buf += chunk
             if len(buf) > self.config.max_bytes:
-                raise _Refused("too_large", status=status, content_type=ctype)
+                raise Refused("too_large", status=status, content_type=ctype)
             if time.monotonic() > deadline:
                 raise _Retryable("timeout", status, ctype)
         return bytes(buf)
@@ -549,7 +371,7 @@ def _interleave_by_host(urls: list[str]) -> list[int]:
     groups: dict[str, list[int]] = defaultdict(list)
     for i, url in enumerate(urls):
         try:
-            host = _host_key(urlsplit(url).hostname or "") if isinstance(url, str) else ""
+            host = host_key(urlsplit(url).hostname or "") if isinstance(url, str) else ""
         except ValueError:
             host = ""
         groups[host].append(i)
@@ -562,4 +384,4 @@ def _interleave_by_host(urls: list[str]) -> list[int]:
     return order
 
 
-__all__ = ["Fetcher", "ip_refusal", "parse_url"]
+__all__ = ["Fetcher"]
