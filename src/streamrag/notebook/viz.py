@@ -8,16 +8,13 @@ return the figure from a notebook cell (or ``display(fig)``), or write it with :
 Figures are created with ``matplotlib.figure.Figure`` (not ``pyplot``), so a notebook cell that returns one
 shows it exactly once and a dashboard redrawing every second does not accumulate open figures.
 
-The vector-neighbourhood map (:func:`plot_neighbourhood_map`) projects everything ingested to 2-D
-(:func:`project_2d`), colours points by group, names clusters from their texts (:func:`cluster_labels`)
-and, given a query, draws lines to its nearest neighbours measured in the ORIGINAL embedding space.
+The map of the embedding space (vector neighbourhoods) is in :mod:`.space`.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -28,9 +25,6 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
-
-from ..config import SinkConfig
-from ..store import Filter, open_store
 
 # Okabe & Ito's colour-blind-safe palette (yellow and black left out: too faint / reserved for queries),
 # extended with three of Paul Tol's "muted" colours so a map can show ten groups.
@@ -87,7 +81,7 @@ def styled() -> Iterator[None]:
         yield
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
+def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
     """The given axes and their figure, or a fresh styled figure (outside pyplot) with one axes."""
     if ax is not None:
         return ax.figure, ax
@@ -139,6 +133,15 @@ def _to_seconds(values: Sequence[Any]) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero): dot products become cosines."""
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+
 # ---- pipeline plots ------------------------------------------------------------------------------------------
 
 
@@ -148,7 +151,7 @@ def plot_arrival_rate(times: Sequence[Any], kinds: Sequence[str], bin_s: float =
     ``times``: when each item arrived (unix seconds, ``datetime`` or ``datetime64``); ``kinds``: its HN type.
     """
     with styled():
-        fig, ax = _new_axes(ax)
+        fig, ax = new_axes(ax)
         t = _to_seconds(times)
         if len(t) != len(kinds):
             raise ValueError(f"times and kinds differ in length ({len(t)} != {len(kinds)})")
@@ -187,7 +190,7 @@ def plot_arrival_rate(times: Sequence[Any], kinds: Sequence[str], bin_s: float =
 def plot_token_histogram(token_counts: Sequence[int], limit: int = 256, ax: Axes | None = None) -> Figure:
     """Chunk lengths in model tokens, the model's limit as a red dashed line, the share over it in the title."""
     with styled():
-        fig, ax = _new_axes(ax)
+        fig, ax = new_axes(ax)
         counts = np.asarray(token_counts, dtype=float)
         over = float((counts > limit).mean()) if len(counts) else 0.0
         ax.set_title(f"Chunk length: {over:.1%} of {len(counts)} chunks over the {limit}-token limit")
@@ -216,11 +219,11 @@ def plot_similarity_heatmap(vectors: Any, labels: Sequence[str], ax: Axes | None
                             title: str = "Cosine similarity between texts") -> Figure:
     """Cosine-similarity matrix as a heatmap; values are written in the cells for 12 items or fewer."""
     with styled():
-        vecs = _normalise(np.asarray(vectors, dtype=float))
+        vecs = normalise_rows(np.asarray(vectors, dtype=float))
         n = len(vecs)
         if len(labels) != n:
             raise ValueError(f"{n} vectors but {len(labels)} labels")
-        fig, ax = _new_axes(ax, figsize=(10.0, 8.5) if n > 6 else (9.0, 7.0))
+        fig, ax = new_axes(ax, figsize=(10.0, 8.5) if n > 6 else (9.0, 7.0))
         sim = vecs @ vecs.T if n else np.zeros((0, 0))
         vmin = min(0.0, float(sim.min())) if n else 0.0
         image = ax.imshow(sim, cmap="viridis", vmin=vmin, vmax=1.0)
@@ -251,7 +254,7 @@ def plot_batch_throughput(batch_sizes: Sequence[float], chunks_per_s: Sequence[f
                           title: str = "Embedding throughput vs batch size") -> Figure:
     """Throughput against batch size on a log2 x-axis; repeated sizes show each run and their median."""
     with styled():
-        fig, ax = _new_axes(ax)
+        fig, ax = new_axes(ax)
         sizes = np.asarray(batch_sizes, dtype=float)
         rates = np.asarray(chunks_per_s, dtype=float)
         if len(sizes) != len(rates):
@@ -295,7 +298,7 @@ def plot_bar_comparison(names: Sequence[str], values: Sequence[float], ylabel: s
     ``ylabel`` should carry the unit, e.g. ``"throughput (chunks/s)"`` or ``"MRR@10 (0–1)"``.
     """
     with styled():
-        fig, ax = _new_axes(ax)
+        fig, ax = new_axes(ax)
         vals = np.asarray(values, dtype=float)
         if len(names) != len(vals):
             raise ValueError("names and values differ in length")
@@ -318,7 +321,7 @@ def plot_freshness(lags: Sequence[float], ax: Axes | None = None,
                    title: str = "Freshness: HN event → searchable in Milvus") -> Figure:
     """Freshness-lag histogram with its cumulative share (CDF, right axis) and p50/p95 marked."""
     with styled():
-        fig, ax = _new_axes(ax)
+        fig, ax = new_axes(ax)
         values = np.sort(np.asarray(lags, dtype=float))
         values = values[np.isfinite(values)]
         ax.set_xlabel("freshness lag (s)")
@@ -351,7 +354,7 @@ def plot_errors_by_reason(skips: Mapping[str, int], ax: Axes | None = None, top:
                           title: str = "Skipped items and pages by reason") -> Figure:
     """Horizontal bars of ``{"stage:reason": count}``, largest on top (the rest summed as "other")."""
     with styled():
-        fig, ax = _new_axes(ax)
+        fig, ax = new_axes(ax)
         items = sorted(((str(k), int(v)) for k, v in skips.items() if v), key=lambda kv: (-kv[1], kv[0]))
         if len(items) > top:
             items = items[: top - 1] + [("other reasons", sum(v for _, v in items[top - 1:]))]
@@ -375,285 +378,7 @@ def plot_errors_by_reason(skips: Mapping[str, int], ax: Axes | None = None, top:
         return fig
 
 
-# ---- embedding space ---------------------------------------------------------------------------------------
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    if vectors.ndim == 1:
-        vectors = vectors[None, :]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
-
-
-def nearest_neighbours(vectors: Any, query_vector: Any, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and cosine similarities of the ``k`` rows of ``vectors`` most similar to ``query_vector``.
-
-    Exact (brute force) in the original embedding space; ties go to the lower index.
-    """
-    vecs = _normalise(np.asarray(vectors, dtype=float))
-    query = _normalise(np.asarray(query_vector, dtype=float))[0]
-    sims = vecs @ query
-    order = np.lexsort((np.arange(len(sims)), -sims))[: max(0, min(k, len(sims)))]
-    return order, sims[order]
-
-
-def project_2d(vectors: Any, method: str = "pca", seed: int = 0) -> np.ndarray:
-    """A deterministic 2-D projection (``n x 2``) of ``vectors`` with ``method`` ``"pca"`` or ``"tsne"``.
-
-    t-SNE uses cosine distances, PCA initialisation, a perplexity adapted to small ``n`` and a PCA
-    pre-reduction to 50 dimensions for speed; fewer than 5 points always use PCA.
-    """
-    from sklearn.decomposition import PCA
-
-    x = np.asarray(vectors, dtype=float)
-    if x.ndim != 2:
-        raise ValueError(f"expected an (n, d) array, got shape {x.shape}")
-    n, d = x.shape
-    if method not in ("pca", "tsne"):
-        raise ValueError(f"method must be 'pca' or 'tsne', not {method!r}")
-    if n == 0:
-        return np.zeros((0, 2))
-    if n < 3 or d < 2:
-        out = np.zeros((n, 2))
-        if n == 2:
-            out[1, 0] = float(np.linalg.norm(x[1] - x[0]))
-        return out
-    if method == "pca" or n < 5:
-        out = PCA(n_components=2, svd_solver="full", random_state=seed).fit_transform(x)
-        return _canonical_signs(out)
-    from sklearn.manifold import TSNE
-
-    x = _normalise(x)
-    if d > 50 and n > 50:
-        x = PCA(n_components=50, svd_solver="full", random_state=seed).fit_transform(x)
-    perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                metric="cosine" if x.shape[1] == d else "euclidean", learning_rate="auto")
-    return _canonical_signs(tsne.fit_transform(x))
-
-
-def _canonical_signs(coords: np.ndarray) -> np.ndarray:
-    """Flip axes so the same data always comes out the same way round (skewed towards positive)."""
-    coords = np.asarray(coords, dtype=float).copy()
-    for j in range(coords.shape[1]):
-        column = coords[:, j]
-        if np.sum(column ** 3) < 0:
-            coords[:, j] = -column
-    return coords
-
-
-_TOKEN = r"(?u)\b[^\W\d_][\w'+#-]*[\w+#]\b"
-
-
-def cluster_labels(texts: Sequence[str], assignments: Sequence[Any], top_n: int = 3,
-                   separator: str = " · ") -> dict[Any, str]:
-    """A readable name per cluster: its ``top_n`` most distinctive TF-IDF terms.
-
-    A term scores its mean TF-IDF weight inside the cluster minus its mean weight in the other texts, so
-    words every cluster shares ("people", "just") lose to the ones that set a cluster apart.
-    Returns ``{cluster: "term · term · term"}`` for every cluster in ``assignments`` (``None`` is skipped).
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if len(texts) != len(assignments):
-        raise ValueError(f"{len(texts)} texts but {len(assignments)} assignments")
-    clusters = [c for c in dict.fromkeys(assignments) if c is not None]
-    fallback = {c: f"cluster {c}" for c in clusters}
-    try:
-        vectorizer = TfidfVectorizer(stop_words="english", token_pattern=_TOKEN, sublinear_tf=True,
-                                     lowercase=True, min_df=1, max_df=1.0)
-        matrix = vectorizer.fit_transform([t or "" for t in texts]).tocsr()
-    except ValueError:  # empty vocabulary: only stop words or no text at all
-        return fallback
-    vocab = np.asarray(vectorizer.get_feature_names_out())
-    assigned = np.asarray([clusters.index(a) if a is not None else -1 for a in assignments])
-    total = np.asarray(matrix.sum(axis=0)).ravel()
-    out: dict[Any, str] = {}
-    for index, cluster in enumerate(clusters):
-        members = assigned == index
-        inside = np.asarray(matrix[members].sum(axis=0)).ravel()
-        n_in, n_out = int(members.sum()), int(len(texts) - members.sum())
-        score = inside / n_in - ((total - inside) / n_out if n_out else 0.0)
-        score = np.where(inside > 0, score, -np.inf)
-        picked: list[str] = []
-        for j in np.lexsort((vocab, -score)):
-            if not np.isfinite(score[j]) or len(picked) >= top_n:
-                break
-            term = str(vocab[j])
-            if any(_same_stem(term, p) for p in picked):
-                continue
-            picked.append(term)
-        out[cluster] = separator.join(picked) if picked else fallback[cluster]
-    return out
-
-
-def _wrap_terms(label: str, width: int = 18, separator: str = " · ") -> str:
-    """Break a cluster name between its terms (not inside one) into lines of about ``width`` characters."""
-    lines: list[str] = []
-    for term in label.split(separator):
-        if lines and len(lines[-1]) + len(separator) + len(term) <= width:
-            lines[-1] += separator + term
-        else:
-            lines.append(term)
-    return "\n".join(lines)
-
-
-def _free_spot(spot: np.ndarray, taken: list[np.ndarray], span: np.ndarray) -> np.ndarray:
-    """Move a label vertically until it clears the query star and the labels already placed (roughly)."""
-    box = np.array([0.2, 0.1]) * span  # about one label's width and height, in data units
-    spot = np.asarray(spot, dtype=float)
-    for step in (0, 1, -1, 2, -2, 3, -3):
-        candidate = spot + np.array([0.0, step * box[1] * 1.1])
-        if all(np.any(np.abs(candidate - t) >= box) for t in taken):
-            return candidate
-    return spot
-
-
-def _same_stem(a: str, b: str) -> bool:
-    return a.rstrip("s") == b.rstrip("s") or a in b.split("-") or b in a.split("-")
-
-
-def plot_neighbourhood_map(vectors: Any, groups: Sequence[Any] | None = None, texts: Sequence[str] | None = None,
-                           query_vector: Any = None, query_text: str = "", k: int = 5, method: str = "tsne",
-                           n_clusters: int | None = None, ax: Axes | None = None, seed: int = 0,
-                           max_groups: int = 10, group_title: str = "group", title: str | None = None) -> Figure:
-    """The vector-neighbourhood map: everything ingested, projected to 2-D.
-
-    * points are coloured by ``groups`` (topic, story title...): the ``max_groups`` largest get a colour,
-      the rest are grey "other";
-    * cluster names sit at cluster centres: KMeans clusters (``n_clusters``) named by :func:`cluster_labels`
-      of their ``texts``, else the groups, named from their texts (or by the group itself without texts);
-    * with ``query_vector``: the query is a star, projected together with the data, with lines to its ``k``
-      nearest neighbours by cosine similarity in the ORIGINAL space (2-D distances can mislead).
-
-    The figure carries ``fig.neighbourhood``: ``coords`` (n x 2), ``query_xy``, ``neighbours`` (indices),
-    ``similarities``, ``colour_groups`` (groups that got a colour) and ``cluster_names``.
-    """
-    with styled():
-        vecs = np.asarray(vectors, dtype=float)
-        n = len(vecs)
-        if groups is not None and len(groups) != n:
-            raise ValueError(f"{n} vectors but {len(groups)} groups")
-        if texts is not None and len(texts) != n:
-            raise ValueError(f"{n} vectors but {len(texts)} texts")
-        fig, ax = _new_axes(ax, figsize=(12.0, 7.5))
-        has_query = query_vector is not None and n > 0
-        data = np.vstack([vecs, np.asarray(query_vector, dtype=float).reshape(1, -1)]) if has_query else vecs
-        coords_all = project_2d(data, method=method, seed=seed) if len(data) else np.zeros((0, 2))
-        coords = coords_all[:n]
-        query_xy = coords_all[n] if has_query else None
-
-        # colours: the largest groups first (ties by first appearance), the rest grey
-        group_list = list(groups) if groups is not None else ["all"] * n
-        ranked = [g for g, _ in Counter(group_list).most_common()]
-        n_coloured = max_groups if len(ranked) <= max_groups else max_groups - 1
-        coloured = ranked[:n_coloured]
-        colour_of = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(coloured)}
-        size = float(np.clip(900.0 / math.sqrt(max(n, 1)), 12.0, 120.0))
-        rest = np.array([g not in colour_of for g in group_list], dtype=bool)
-        if rest.any():
-            ax.scatter(coords[rest, 0], coords[rest, 1], s=size * 0.7, color=GREY, alpha=0.6, linewidths=0,
-                       label=f"other ({int(rest.sum())})", zorder=1)
-        for g in coloured:
-            mask = np.array([x == g for x in group_list], dtype=bool)
-            ax.scatter(coords[mask, 0], coords[mask, 1], s=size, color=colour_of[g], alpha=0.85,
-                       edgecolors="white", linewidths=0.5, label=f"{shorten(g, 28)} ({int(mask.sum())})", zorder=2)
-
-        # cluster names at cluster centres
-        cluster_names: dict[Any, str] = {}
-        if n_clusters and n >= 2:
-            from sklearn.cluster import KMeans
-
-            n_c = int(min(n_clusters, n))
-            assignment = KMeans(n_clusters=n_c, random_state=seed, n_init=10).fit_predict(_normalise(vecs)).tolist()
-            names = cluster_labels(texts, assignment) if texts is not None else {c: f"cluster {c}" for c in set(assignment)}
-        elif groups is not None and n:
-            assignment = [g if g in colour_of else None for g in group_list]
-            names = (cluster_labels(texts, assignment) if texts is not None
-                     else {g: shorten(g, 24) for g in colour_of})
-        else:
-            assignment, names = [], {}
-        counts = Counter(a for a in assignment if a is not None)
-        min_size = max(2, int(0.03 * n))  # tiny clusters get no name: their labels would only clutter
-        span = np.ptp(coords_all, axis=0) if len(coords_all) else np.ones(2)
-        span = np.where(span > 0, span, 1.0)
-        placed: list[np.ndarray] = [query_xy] if has_query else []
-        for cluster, size_c in counts.most_common(max_groups):
-            if size_c < min_size:
-                continue
-            mask = np.array([a == cluster for a in assignment], dtype=bool)
-            centre = _free_spot(np.median(coords[mask], axis=0), placed, span)
-            placed.append(centre)
-            cluster_names[cluster] = names.get(cluster, str(cluster))
-            ax.text(centre[0], centre[1], _wrap_terms(cluster_names[cluster]), ha="center", va="center",
-                    fontsize=14, fontweight="bold", color=INK, zorder=5,
-                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour_of.get(cluster, GREY), alpha=0.8))
-
-        neighbours = np.zeros(0, dtype=int)
-        sims = np.zeros(0)
-        if has_query:
-            neighbours, sims = nearest_neighbours(vecs, query_vector, k)
-            for rank, (i, s) in enumerate(zip(neighbours, sims)):
-                line, = ax.plot([query_xy[0], coords[i, 0]], [query_xy[1], coords[i, 1]], color=INK,
-                                linewidth=1.8, alpha=0.8, zorder=3,
-                                label=f"{len(neighbours)} nearest (cosine, {vecs.shape[1]}-d)" if rank == 0 else None)
-                line.set_gid(f"neighbour:{int(i)}")
-            ax.scatter(coords[neighbours, 0], coords[neighbours, 1], s=size * 1.6, facecolors="none",
-                       edgecolors=INK, linewidths=2, zorder=4)
-            ax.scatter([query_xy[0]], [query_xy[1]], marker="*", s=650, color=INK, edgecolors="white",
-                       linewidths=1.5, zorder=6, label="query")
-        method_name = "t-SNE" if method == "tsne" and n + int(has_query) >= 5 else "PCA"
-        if title is None:
-            if has_query:
-                title = f"Query “{shorten(query_text, 50)}” and its {len(neighbours)} nearest neighbours"
-            else:
-                title = f"Vector neighbourhood map: {n} chunks ({method_name})"
-        ax.set_title(title)
-        ax.set_xlabel(f"{method_name} dimension 1 (arbitrary units)")
-        ax.set_ylabel(f"{method_name} dimension 2 (arbitrary units)")
-        ax.tick_params(labelbottom=False, labelleft=False)
-        if ax.get_legend_handles_labels()[0]:
-            handles, labels = ax.get_legend_handles_labels()
-            order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("other ("))  # "other" last
-            ax.legend([handles[i] for i in order], [labels[i] for i in order], title=group_title,
-                      loc="upper left", bbox_to_anchor=(1.01, 1), markerscale=1.0, handlelength=1.2)
-        fig.neighbourhood = {
-            "coords": coords,
-            "query_xy": query_xy,
-            "neighbours": neighbours,
-            "similarities": sims,
-            "colour_groups": coloured,
-            "cluster_names": cluster_names,
-            "method": method_name,
-        }
-        return fig
-
-
-# ---- I/O -----------------------------------------------------------------------------------------------------
-
-
-LOAD_FIELDS = ["chunk_id", "item_id", "root_id", "kind", "time", "title", "url", "text", "vector"]
-
-
-def load_vectors(uri: str, collection: str, limit: int | None = 5000, where: str = "") -> dict[str, np.ndarray]:
-    """What was ingested, as arrays: ``vectors`` (n x dim, float32), ``item_id``, ``root_id``, ``kind``, ``title``,
-    ``text``, ``chunk_id``, ``url``, ``time``. At most ``limit`` rows: the newest by item time (then chunk id).
-    ``where``: a filter in the store's own language (Milvus: ``'kind == "story"'``).
-    """
-    store = open_store(SinkConfig(uri=uri, collection=collection), create=False)
-    rows = store.rows(LOAD_FIELDS, Filter(where=where or None))
-    rows.sort(key=lambda r: (-int(r.get("time") or 0), str(r.get("chunk_id", ""))))
-    if limit is not None:
-        rows = rows[:limit]
-    out: dict[str, np.ndarray] = {}
-    dim = len(rows[0]["vector"]) if rows else 0
-    out["vectors"] = (np.asarray([r["vector"] for r in rows], dtype=np.float32) if rows
-                      else np.zeros((0, dim), dtype=np.float32))
-    for name in ("item_id", "root_id", "time"):
-        out[name] = np.asarray([int(r.get(name) or 0) for r in rows], dtype=np.int64)
-    for name in ("chunk_id", "kind", "title", "url", "text"):
-        out[name] = np.asarray([str(r.get(name) or "") for r in rows], dtype=object)
-    return out
+# ---- display and files -----------------------------------------------------------------------------------------------------
 
 
 def markdown_table(rows: Sequence[Sequence[Any]], header: Sequence[str]):
