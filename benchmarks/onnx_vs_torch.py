@@ -30,8 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from streamrag.embed import load_model, load_tokenizer  # noqa: E402
-from streamrag.onnx_backend import OnnxEmbedder  # noqa: E402
+from streamrag.embed import load_model  # noqa: E402
+from streamrag.embed.onnx import OnnxEmbedder  # noqa: E402
+from streamrag.model import tokenizer as load_tokenizer  # noqa: E402
 
 GOLD = "/work/shared/data/readability-gold/*/expected.html"
 

@@ -26,9 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from streamrag.parse import ParseError, Parser, html_to_elements  # noqa: E402
+from streamrag.parse import ParseError, Parser  # noqa: E402
+from streamrag.parse.text import html_to_elements  # noqa: E402
 from streamrag.records import Page  # noqa: E402
-from streamrag.spacy_model import ensure_spacy_model  # noqa: E402
+from streamrag.parse.spacy_model import ensure_spacy_model  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # words; CJK scripts have no spaces, so each of their characters counts as a word

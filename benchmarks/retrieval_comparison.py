@@ -56,11 +56,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from streamrag import flow, sink  # noqa: E402
+from streamrag import flow  # noqa: E402
 from streamrag.config import SAMPLE_RECORDING, Config, EmbedConfig, ParseConfig  # noqa: E402
-from streamrag.embed import MAX_SEQ_LENGTH, Embedder  # noqa: E402
+from streamrag.embed import Embedder  # noqa: E402
 from streamrag.evaluate import EvalReport, evaluate, load_queries  # noqa: E402
+from streamrag.model import MAX_TOKENS, count_tokens  # noqa: E402
 from streamrag.retrieve import Retriever  # noqa: E402
+from streamrag.store import close_all, open_store  # noqa: E402
 
 QUERIES = SAMPLE_RECORDING / "queries.jsonl"
 DAY = 86_400.0
@@ -136,7 +138,6 @@ def ingest(variant: Variant, workdir: Path, recording: Path = SAMPLE_RECORDING,
            max_items: int | None = None, distractors: Path | None = None) -> Ingested:
     """Run the real pipeline for an ingestion variant into ``workdir/milvus.db``; with ``distractors`` (another
     recording), a second run of the pipeline adds that recording's items to the same collection."""
-    from streamrag.parse import count_tokens
 
     workdir.mkdir(parents=True, exist_ok=True)
     cfg = make_config(variant, workdir, recording, max_items)
@@ -149,16 +150,14 @@ def ingest(variant: Variant, workdir: Path, recording: Path = SAMPLE_RECORDING,
         extra.run.metrics_path = workdir / "metrics-distractors.jsonl"
         flow.run(extra)
     seconds = time.perf_counter() - started
-    client = sink.connect(cfg.sink.uri)
-    client.load_collection(cfg.sink.collection)
-    rows = sink.query_all(client, cfg.sink.collection, ["text", "title"])
+    rows = open_store(cfg.sink, create=False).rows(["text", "title"])
     tokens = [count_tokens(r["text"]) for r in rows]
     with_title = [count_tokens((r["title"] + "\n" if cfg.parse.title_context and r["title"] else "") + r["text"],
                                special=True) for r in rows]
     # tokens of chunk text beyond the model window (approximate: the heading prefix is not stored)
-    lost = sum(min(t, max(0, w - MAX_SEQ_LENGTH)) for t, w in zip(tokens, with_title))
+    lost = sum(min(t, max(0, w - MAX_TOKENS)) for t, w in zip(tokens, with_title))
     return Ingested(cfg, len(rows), seconds, sum(tokens) / len(tokens) if tokens else 0.0,
-                    sum(1 for n in with_title if n > MAX_SEQ_LENGTH), lost / sum(tokens) if tokens else 0.0)
+                    sum(1 for n in with_title if n > MAX_TOKENS), lost / sum(tokens) if tokens else 0.0)
 
 
 # ---- evaluation ----------------------------------------------------------------------------------------
@@ -325,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             variant = BY_NAME[name]
             key = variant.ingest_key
             if current is None or current[0] != key:
-                sink.close_all()
+                close_all()
                 print(f"[{time.perf_counter() - started:6.0f} s] ingesting {key} ...", file=sys.stderr, flush=True)
                 current = (key, ingest(BY_NAME[key], workdir / key, max_items=args.max_items,
                                        distractors=args.distractors))
@@ -334,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{time.perf_counter() - started:6.0f} s] {name:18s} MRR@10 {row['mrr@10']:.3f}  "
                   f"R@1 {row['recall@1']:.3f}  R@5 {row['recall@5']:.3f}  R@10 {row['recall@10']:.3f}  "
                   f"chunks {row['chunks']}", file=sys.stderr, flush=True)
-        sink.close_all()
+        close_all()
         rows = [by_name[n] for n in names]
     base = next(r for r in rows if r["name"] == "baseline")
     for r in rows:
