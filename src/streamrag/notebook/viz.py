@@ -5,14 +5,17 @@ a title, labelled axes with units, a light grid, the colour-blind-safe :data:`PA
 optional ``ax`` to draw into, and returns the matplotlib ``Figure``. Nothing here calls ``plt.show()``:
 return the figure from a notebook cell (or ``display(fig)``), or write it with :func:`save_figure`.
 
-Figures are created with ``matplotlib.figure.Figure`` (not ``pyplot``), so a notebook cell that returns one
-shows it exactly once and a dashboard redrawing every second does not accumulate open figures.
+Figures are created with ``matplotlib.figure.Figure`` (not ``pyplot``), so a dashboard redrawing every second
+does not accumulate open figures. Such a figure has no image formatter in a fresh kernel (only pyplot's inline
+backend would register one), so importing this module registers :func:`figure_png` with IPython: a cell that
+returns a figure shows it as a PNG, exactly once.
 
 The map of the embedding space (vector neighbourhoods) is in :mod:`.space`.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 from contextlib import contextmanager
@@ -20,7 +23,6 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt  # noqa: F401  (activates the notebook backend's figure display hooks)
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -390,6 +392,26 @@ def markdown_table(rows: Sequence[Sequence[Any]], header: Sequence[str]):
     return Markdown("\n".join(lines))
 
 
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """``fig`` as PNG bytes (white background, tight bounding box): what a notebook shows."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, format="png", bbox_inches="tight", facecolor="white")
+    return buffer.getvalue()
+
+
+def show_figures_in_ipython() -> bool:
+    """Make IPython display every matplotlib ``Figure`` a cell returns as a PNG. False outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebook dependencies
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    return True
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Write ``fig`` as a PNG (``dpi`` 120, white background, tight bounding box), creating folders."""
     path = Path(path)
@@ -398,3 +420,6 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, format="png", bbox_inches="tight", facecolor="white")
     return path
+
+
+show_figures_in_ipython()
