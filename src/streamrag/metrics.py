@@ -48,6 +48,8 @@ class RunMetrics:
         self.batch_sizes: list[int] = []
         self.batch_seconds: list[float] = []
         self.freshness: list[float] = []
+        self.windows: dict[str, dict[float, int]] = {}  # "items"/"chunks" -> window start (unix s) -> count
+        self.window_s = 0.0
         self.errors = ErrorLog(errors_path)
         self.metrics_path = Path(metrics_path) if metrics_path else None
         self._lock = threading.Lock()
@@ -94,6 +96,12 @@ class RunMetrics:
             self.counts["chunks_written"] += n_chunks
             self.freshness.extend(lags)
 
+    def window(self, kind: str, start: float, count: int, length_s: float) -> None:
+        """One closed window of the flow's windowing step: ``count`` ``kind`` in ``[start, start + length_s)``."""
+        with self._lock:
+            self.windows.setdefault(kind, {})[start] = count
+            self.window_s = length_s
+
     # -- reporting ---------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -111,7 +119,8 @@ class RunMetrics:
     def view(self, lags_from: int = 0, last_batches: int = 60) -> dict[str, Any]:
         """A consistent copy for a live display (thread-safe): ``counts``, ``skips``, ``started``, the freshness
         lags recorded since index ``lags_from`` (``new_lags``) and the total so far (``n_lags``), and the sizes of
-        the last ``last_batches`` embed batches (``batches``)."""
+        the last ``last_batches`` embed batches (``batches``), and the flow's windowed counts (``windows``: per kind,
+        ``(window start, count)`` pairs, oldest first; ``window_s``: their length)."""
         with self._lock:
             return {
                 "counts": dict(self.counts),
@@ -120,6 +129,8 @@ class RunMetrics:
                 "new_lags": [float(x) for x in self.freshness[lags_from:]],
                 "n_lags": len(self.freshness),
                 "batches": [int(x) for x in self.batch_sizes[-last_batches:]],
+                "windows": {kind: sorted(w.items()) for kind, w in self.windows.items()},
+                "window_s": self.window_s,
             }
 
     def summary(self) -> dict[str, Any]:

@@ -19,28 +19,32 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import bytewax.operators as op
+import bytewax.operators.windowing as win
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import FixedPartitionedSource
 
 from ..config import Config
 from ..fetch import RecordingPages
 from ..sources import SourceSpec, make_source
-from .operators import BatchLogic, FetchAheadLogic, StoppableSource, StoreOutput, embed_batch, now, write_records
+from ..records import Deletion, Document, EmbeddedChunk
+from .operators import (WINDOW_ALIGN, BatchLogic, FetchAheadLogic, StoppableSource, StoreOutput, WindowCountsOutput,
+                        embed_batch, now, write_records)
 from .pipeline import Pipeline, item_of
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["BatchLogic", "FetchAheadLogic", "Pipeline", "PipelineThread", "RunHandle", "StoppableSource",
            "StoreOutput", "batch", "build_flow", "config_from_env", "embed", "embed_batch", "execute",
-           "fetch_and_parse", "flow_from_env", "item_of", "now", "prepare", "read_source", "run", "write",
-           "write_records"]
+           "fetch_and_parse", "flow_from_env", "item_of", "now", "prepare", "read_source", "run", "throughput",
+           "write", "write_records"]
 
 N_KEYS = 16  # item-id buckets: the same item always lands in the same bucket, so its versions stay ordered
+WINDOW = timedelta(seconds=2)  # the throughput windows' length
 
 
 def read_source(flow: Dataflow, source: FixedPartitionedSource) -> Stream:
@@ -82,13 +86,38 @@ def write(pipeline: Pipeline, batches: Stream) -> None:
     op.output("store", batches, StoreOutput(pipeline))
 
 
+def _emitted_at(record) -> datetime:
+    """When the source emitted a record: its event time."""
+    at = record.emitted_at if isinstance(record, (Document, Deletion)) else record.at
+    return datetime.fromtimestamp(at, timezone.utc)
+
+
+def throughput(pipeline: Pipeline, records: Stream, embedded: Stream) -> None:
+    """Windowing step: items and chunks per 2-second tumbling window, into the metrics (the dashboard's throughput).
+
+    Items are counted by **event time** (when the source emitted them: an ``EventClock`` whose watermark waits
+    1 s for stragglers), chunks by **processing time** (when the embed step finished them: a ``SystemClock``).
+    """
+    items = win.count_window(
+        "items_per_window", records,
+        win.EventClock(_emitted_at, wait_for_system_duration=timedelta(seconds=1)),
+        win.TumblingWindower(length=WINDOW, align_to=WINDOW_ALIGN), key=lambda _: "items")
+    chunks = op.flat_map("chunk_events", embedded, lambda b: ["chunks"] * sum(isinstance(r, EmbeddedChunk) for r in b))
+    written = win.count_window("chunks_per_window", chunks, win.SystemClock(),
+                               win.TumblingWindower(length=WINDOW, align_to=WINDOW_ALIGN), key=lambda kind: kind)
+    op.inspect("late_items", items.late, lambda _step, _item: pipeline.metrics.count("window_late"))
+    op.output("window_counts", op.merge("counts", items.down, written.down), WindowCountsOutput(pipeline, WINDOW))
+
+
 def build_flow(pipeline: Pipeline, source: FixedPartitionedSource, name: str = "streamrag") -> Dataflow:
     """The whole dataflow: the steps above, in order."""
     flow = Dataflow(name)
     records = read_source(flow, source)
     chunks = fetch_and_parse(pipeline, records)
     batches = batch(pipeline, chunks)
-    write(pipeline, embed(pipeline, batches))
+    embedded = embed(pipeline, batches)
+    write(pipeline, embedded)
+    throughput(pipeline, records, embedded)
     return flow
 
 

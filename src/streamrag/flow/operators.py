@@ -215,3 +215,26 @@ class StoppableSource(FixedPartitionedSource):
 
     def build_part(self, step_id: str, for_part: str, resume_state: Any) -> _StoppablePartition:
         return _StoppablePartition(self.inner.build_part(step_id, for_part, resume_state), self.stop)
+
+
+class _MetricsPartition(StatelessSinkPartition):
+    def __init__(self, pipeline: Pipeline, window: timedelta) -> None:
+        self.pipeline, self.window = pipeline, window
+
+    def write_batch(self, items: list[tuple[str, tuple[int, int]]]) -> None:
+        for kind, (window_id, count) in items:
+            start = WINDOW_ALIGN + window_id * self.window
+            self.pipeline.metrics.window(kind, start.timestamp(), count, self.window.total_seconds())
+
+
+class WindowCountsOutput(DynamicSink):
+    """Bytewax sink for ``count_window`` output: ``(kind, (window_id, count))`` -> ``RunMetrics.window``."""
+
+    def __init__(self, pipeline: Pipeline, window: timedelta) -> None:
+        self.pipeline, self.window = pipeline, window
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _MetricsPartition:
+        return _MetricsPartition(self.pipeline, self.window)
+
+
+WINDOW_ALIGN = datetime(2024, 1, 1, tzinfo=timezone.utc)  # windows start at whole multiples of their length
