@@ -1,9 +1,14 @@
-"""The few lines every notebook would otherwise copy: its work folder, a config pointed at it, a recording's chunks."""
+"""The few lines every notebook would otherwise copy: its work folder, a config pointed at it, a recording's chunks,
+and a picture of the dataflow built so far."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Iterable
+
+from bytewax.dataflow import Dataflow
+from bytewax.visualize import to_mermaid, to_rendered
 
 from ..config import DATA_DIR, Config
 from ..fetch import RecordingPages
@@ -40,3 +45,17 @@ def recorded_chunks(recording: Path, config: Config | None = None) -> list[Chunk
                 if isinstance(r, Chunk)]
     finally:
         pipeline.close()
+
+
+def flow_steps(flow: Dataflow) -> list[tuple[str, str]]:
+    """The top-level steps of a dataflow as ``(name, operator)`` pairs, in the order they were added."""
+    return [(step.step_name, step.op_type) for step in to_rendered(flow).substeps]
+
+
+def show_flow(flow: Dataflow, new: Iterable[str] = ()):
+    """The dataflow as a Mermaid diagram (JupyterLab draws it), the steps named in ``new`` highlighted."""
+    from IPython.display import Markdown
+
+    lines = [to_mermaid(flow).rstrip()]
+    lines += [f"style {flow.flow_id}.{name} fill:#E69F00,stroke:#222222,stroke-width:3px" for name in new]
+    return Markdown("```mermaid\n" + "\n".join(lines) + "\n```")
