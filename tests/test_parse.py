@@ -1,4 +1,5 @@
-"""Parse stage: decoding, boilerplate removal, cleaning, HN text, token-bounded chunking, item logic."""
+"""Parse stage: decoding, boilerplate removal, cleaning, HN text, token-bounded chunking, item logic (the HN
+adapter ``to_record`` in front of ``Parser.chunks_for``)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from streamrag.config import ParseConfig
-from streamrag.parse import (
-    ParseError,
-    Parser,
-    clean_text,
-    count_tokens,
-    decode_html,
-    hn_html_to_text,
-    html_to_elements,
-)
-from streamrag.records import Chunk, Deletion, ItemEvent, Page, Skip
-from streamrag.spacy_model import ensure_spacy_model
+from streamrag.model import count_tokens
+from streamrag.parse import ParseError, Parser
+from streamrag.parse.html import decode_html
+from streamrag.parse.spacy_model import ensure_spacy_model
+from streamrag.parse.text import clean_text, fragment_to_text, html_to_elements
+from streamrag.records import Chunk, Deletion, Document, Page, Skip
+from streamrag.sources.hn import ItemEvent, to_record
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -93,7 +90,7 @@ def test_spacy_model_is_offline_and_idempotent():
 
 
 def test_spacy_model_missing_gives_instructions(monkeypatch):
-    import streamrag.spacy_model as sm
+    import streamrag.parse.spacy_model as sm
     from unstructured.nlp import tokenize
 
     monkeypatch.setattr(sm, "_chosen", None)
@@ -149,8 +146,8 @@ def test_cleaning_quotes_entities_whitespace(parser):
         ("<p></p>", ""),
     ],
 )
-def test_hn_html_to_text(html, expected):
-    assert hn_html_to_text(html) == expected
+def test_fragment_to_text(html, expected):
+    assert fragment_to_text(html) == expected
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,17 +294,25 @@ def ev(item, **kw) -> ItemEvent:
     return ItemEvent(item_id=kw.pop("item_id", 42), item=item, emitted_at=123.5, **kw)
 
 
+def chunks_for(parser: Parser, event: ItemEvent, page: Page | None = None, skips: list[Skip] | None = None):
+    """What the pipeline makes of one HN item: the adapter's Deletion or Skip, else the parser's chunks (or Skip)."""
+    record = to_record(event)
+    if not isinstance(record, Document):
+        return record
+    return parser.chunks_for(record, page, skips)
+
+
 def test_deleted_dead_null(parser):
-    assert parser.chunks_for(ev({"id": 42, "deleted": True, "type": "comment"})) == Deletion(42, "deleted", 123.5)
-    assert parser.chunks_for(ev({"id": 42, "dead": True, "type": "story", "title": "x"})) == Deletion(42, "dead", 123.5)
-    skip = parser.chunks_for(ev(None))
+    assert to_record(ev({"id": 42, "deleted": True, "type": "comment"})) == Deletion(42, "deleted", 123.5)
+    assert to_record(ev({"id": 42, "dead": True, "type": "story", "title": "x"})) == Deletion(42, "dead", 123.5)
+    skip = to_record(ev(None))
     assert isinstance(skip, Skip) and (skip.stage, skip.reason) == ("source", "null_item")
 
 
 def test_story_with_page(parser):
     item = {"id": 42, "type": "story", "by": "pg", "time": 1160418111, "score": 57, "title": "Streaming ingestion",
             "url": "https://example.com/a"}
-    chunks = parser.chunks_for(ev(item, root_id=42, root_title="Streaming ingestion"), page(SYNTHETIC.encode()))
+    chunks = chunks_for(parser, ev(item, root_id=42, root_title="Streaming ingestion"), page(SYNTHETIC.encode()))
     assert isinstance(chunks, list) and chunks
     for i, c in enumerate(chunks):
         assert isinstance(c, Chunk)
@@ -321,55 +326,55 @@ def test_story_failed_page_gives_title_chunk(parser):
     item = {"id": 7, "type": "story", "title": "A story whose page is gone", "url": "https://example.com/404"}
     failed = Page(url="https://example.com/404", ok=False, status=404, reason="http_404")
     for pg in (failed, None):
-        chunks = parser.chunks_for(ev(item, item_id=7), pg)
+        chunks = chunks_for(parser, ev(item, item_id=7), pg)
         assert [(c.text, c.embed_text) for c in chunks] == [("A story whose page is gone",) * 2]
     skips: list[Skip] = []
-    chunks = parser.chunks_for(ev(item, item_id=7), page(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100), skips)
+    chunks = chunks_for(parser, ev(item, item_id=7), page(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100), skips)
     assert len(chunks) == 1 and skips[0].reason == "binary" and skips[0].stage == "parse"
 
 
 def test_ask_hn_and_job(parser):
     item = {"id": 9, "type": "story", "title": "Ask HN: How do you test parsers?",
             "text": "I&#x27;m curious.<p>What do you use for <i>fuzzing</i>?"}
-    chunks = parser.chunks_for(ev(item, item_id=9))
+    chunks = chunks_for(parser, ev(item, item_id=9))
     assert chunks[0].text == "I'm curious.\n\nWhat do you use for fuzzing?"
     assert chunks[0].embed_text.startswith("Ask HN: How do you test parsers?\n")
-    job = parser.chunks_for(ev({"id": 10, "type": "job", "title": "Startup X is hiring engineers", "text": ""},
-                               item_id=10))
+    job = chunks_for(parser, ev({"id": 10, "type": "job", "title": "Startup X is hiring engineers", "text": ""},
+                                item_id=10))
     assert job[0].kind == "story" and job[0].text == "Startup X is hiring engineers"
 
 
 def test_comment_root_and_fallback(parser):
     item = {"id": 11, "type": "comment", "by": "alice", "parent": 5, "text": "This is a thoughtful comment about streams."}
-    c = parser.chunks_for(ev(item, item_id=11, root_id=1, root_title="The root story"))[0]
+    c = chunks_for(parser, ev(item, item_id=11, root_id=1, root_title="The root story"))[0]
     assert (c.kind, c.root_id, c.title) == ("comment", 1, "The root story")
     assert c.embed_text == "The root story\nThis is a thoughtful comment about streams."
     assert c.text == "This is a thoughtful comment about streams."
-    c = parser.chunks_for(ev(item, item_id=11))[0]
+    c = chunks_for(parser, ev(item, item_id=11))[0]
     assert c.root_id == 5
-    c = parser.chunks_for(ev({k: v for k, v in item.items() if k != "parent"}, item_id=11))[0]
+    c = chunks_for(parser, ev({k: v for k, v in item.items() if k != "parent"}, item_id=11))[0]
     assert c.root_id == 11
 
 
 def test_empty_and_missing_fields(parser):
-    skip = parser.chunks_for(ev({"id": 12, "type": "comment", "text": "ok"}, item_id=12))
+    skip = chunks_for(parser, ev({"id": 12, "type": "comment", "text": "ok"}, item_id=12))
     assert isinstance(skip, Skip) and (skip.stage, skip.reason) == ("parse", "empty_text")
-    skip = parser.chunks_for(ev({"id": 12, "type": "comment"}, item_id=12))
+    skip = chunks_for(parser, ev({"id": 12, "type": "comment"}, item_id=12))
     assert isinstance(skip, Skip) and skip.reason == "empty_text"
-    skip = parser.chunks_for(ev({"id": 12}, item_id=12))
+    skip = chunks_for(parser, ev({"id": 12}, item_id=12))
     assert isinstance(skip, Skip) and skip.reason == "bad_item:type"
 
 
 def test_wrong_types(parser):
     item = {"id": 13, "type": "story", "title": 12345, "time": "1160418111", "score": "7", "by": ["x"],
             "url": 5, "text": "A story body that is long enough to keep."}
-    chunks = parser.chunks_for(ev(item, item_id=13))
+    chunks = chunks_for(parser, ev(item, item_id=13))
     c = chunks[0]
     assert (c.title, c.time, c.score, c.author, c.url) == ("12345", 1160418111, 7, "", "")
-    skip = parser.chunks_for(ev({"id": 13, "type": "comment", "text": ["not", "a", "string"]}, item_id=13))
+    skip = chunks_for(parser, ev({"id": 13, "type": "comment", "text": ["not", "a", "string"]}, item_id=13))
     assert isinstance(skip, Skip) and skip.reason == "bad_item:text"
-    c = parser.chunks_for(ev({"id": 14, "type": "comment", "text": "A comment with a weird time field here.",
-                              "time": {"a": 1}, "score": None}, item_id=14))[0]
+    c = chunks_for(parser, ev({"id": 14, "type": "comment", "text": "A comment with a weird time field here.",
+                               "time": {"a": 1}, "score": None}, item_id=14))[0]
     assert (c.time, c.score) == (0, 0)
 
 
