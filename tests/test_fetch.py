@@ -1,4 +1,5 @@
-"""Offline tests for ``streamrag.fetch``: every request goes to a local server on 127.0.0.1."""
+"""Offline tests for ``streamrag.fetch`` (the HTTP client, the SSRF guard, the content checks): every request
+goes to a local server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from streamrag import fetch as fetch_mod
 from streamrag.config import FetchConfig
-from streamrag.fetch import Fetcher, ip_refusal, looks_binary, sniffs_as_html
+from streamrag.fetch import Fetcher, guard
+from streamrag.fetch import http as fetch_http
+from streamrag.fetch.content import looks_binary, sniffs_as_html
+from streamrag.fetch.guard import ip_refusal
 from streamrag.records import Page
 
 HTML = b"<!DOCTYPE html><html><head><title>Hi</title></head><body><p>Hello, world.</p></body></html>"
@@ -284,15 +287,15 @@ def test_429_honours_retry_after_zero(server: LocalServer, fetcher: Fetcher) -> 
 
 def test_long_retry_after_is_capped(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(fetch_mod, "_sleep", slept.append)
+    monkeypatch.setattr(fetch_http, "_sleep", slept.append)
     with Fetcher(cfg()) as f:
         assert f.fetch(server.url("/ratelimited?after=3600")).ok
-    assert slept == [fetch_mod.MAX_RETRY_AFTER_S]
+    assert slept == [fetch_http.MAX_RETRY_AFTER_S]
 
 
 def test_always_500_gives_up_after_retries_with_backoff(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(fetch_mod, "_sleep", slept.append)
+    monkeypatch.setattr(fetch_http, "_sleep", slept.append)
     with Fetcher(cfg(retries=3, backoff_s=0.5)) as f:
         page = f.fetch(server.url("/always500"))
     assert not page.ok
@@ -369,12 +372,9 @@ def test_slow_server_times_out_and_is_retried(server: LocalServer) -> None:
     assert server.count("/slow") == 2
 
 
-def test_connection_refused_is_connect_error() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_connection_refused_is_connect_error(closed_port: int) -> None:
     with Fetcher(cfg(retries=1)) as f:
-        page = f.fetch(f"http://127.0.0.1:{port}/")
+        page = f.fetch(f"http://127.0.0.1:{closed_port}/")
     assert page.reason == "connect_error"
 
 
@@ -474,7 +474,7 @@ def test_dns_rebinding_is_refused_at_connect_time(canary: LocalServer, monkeypat
     def rebinding_resolve(host: str, port: int) -> list[str]:
         return next(answers, ["127.0.0.1"])
 
-    monkeypatch.setattr(fetch_mod, "_resolve", rebinding_resolve)
+    monkeypatch.setattr(guard, "resolve", rebinding_resolve)
     with Fetcher(cfg(allow_hosts=(), retries=0)) as f:
         page = f.fetch(f"http://rebind.example:{canary.port}/")
     assert page.reason == "ssrf_refused:loopback"
@@ -485,7 +485,7 @@ def test_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(host: str, port: int) -> list[str]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(fetch_mod, "_resolve", fail)
+    monkeypatch.setattr(guard, "resolve", fail)
     with Fetcher(cfg(allow_hosts=())) as f:
         assert f.fetch("http://no-such-host.invalid/").reason == "connect_error:dns"
 
