@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,19 +13,11 @@ from bytewax.dataflow import Dataflow
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.testing import TestingSink, run_main
 
-from fake_hn import FakeHN, comment, story
+from fake_hn import comment, story
 from streamrag.config import SourceConfig
-from streamrag.records import ItemEvent
-from streamrag.sources import (
-    HNClient,
-    LiveSource,
-    RecordingError,
-    RecordingWriter,
-    ReplaySource,
-    RootResolver,
-    make_source,
-    probe,
-)
+from streamrag.records import Document
+from streamrag.sources import MappedSource, make_source
+from streamrag.sources.hn import HNClient, ItemEvent, LiveSource, RecordingError, ReplaySource, RootResolver, probe
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -42,20 +33,6 @@ def run_source(source: Any, recovery_dir: Path | None = None) -> list[ItemEvent]
     else:
         run_main(flow, epoch_interval=timedelta(0), recovery_config=RecoveryConfig(recovery_dir))
     return out
-
-
-def write_recording(path: Path, entries: list[tuple[float, int, dict | None]]) -> Path:
-    with RecordingWriter(path, description="test") as w:
-        for at, item_id, item in entries:
-            w.add_item(at, item_id, item)
-    return path
-
-
-def closed_port() -> int:
-    """A local port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CountingLookup:
@@ -172,8 +149,8 @@ THREAD = [
 ]
 
 
-def test_replay_emits_all_in_order_with_roots(tmp_path: Path) -> None:
-    rec = write_recording(tmp_path / "rec", THREAD)
+def test_replay_emits_all_in_order_with_roots(write_recording) -> None:
+    rec = write_recording(THREAD)
     out = run_source(ReplaySource(rec, batch_size=2))
     assert [e.item_id for e in out] == [1, 3, 2, 4, 5, 6, 7, 8, 1]
     roots = {e.item_id: (e.root_id, e.root_title) for e in out[:-1]}
@@ -187,14 +164,14 @@ def test_replay_emits_all_in_order_with_roots(tmp_path: Path) -> None:
     assert all(abs(e.emitted_at - time.time()) < 60 for e in out)
 
 
-def test_replay_max_items(tmp_path: Path) -> None:
-    rec = write_recording(tmp_path / "rec", THREAD)
+def test_replay_max_items(write_recording) -> None:
+    rec = write_recording(THREAD)
     assert [e.item_id for e in run_source(ReplaySource(rec, max_items=3))] == [1, 3, 2]
 
 
-def test_replay_speed_paces_emission(tmp_path: Path) -> None:
+def test_replay_speed_paces_emission(write_recording) -> None:
     entries = [(i / 10, i + 1, story(i + 1, f"s{i}")) for i in range(11)]  # at spans 1.0 s
-    rec = write_recording(tmp_path / "rec", entries)
+    rec = write_recording(entries)
     start = time.monotonic()
     out = run_source(ReplaySource(rec, speed=10.0))
     elapsed = time.monotonic() - start
@@ -209,9 +186,9 @@ def test_replay_missing_recording_fails_helpfully(tmp_path: Path) -> None:
         ReplaySource(tmp_path / "nope")
 
 
-def test_replay_resumes_from_snapshot(tmp_path: Path) -> None:
+def test_replay_resumes_from_snapshot(tmp_path: Path, write_recording) -> None:
     entries = [(i * 0.01, i, story(i, f"s{i}")) for i in range(1, 21)]
-    rec = write_recording(tmp_path / "rec", entries)
+    rec = write_recording(entries)
     db = tmp_path / "recovery"
     db.mkdir()
     init_db_dir(db, 1)
@@ -224,10 +201,10 @@ def test_replay_resumes_from_snapshot(tmp_path: Path) -> None:
     assert run_source(ReplaySource(rec), db) == []  # nothing left
 
 
-def test_replay_resume_after_crash(tmp_path: Path) -> None:
+def test_replay_resume_after_crash(tmp_path: Path, write_recording) -> None:
     """A run that crashes mid-stream resumes near where it stopped and loses nothing."""
     entries = [(i * 0.01, i, story(i, f"s{i}")) for i in range(1, 41)]
-    rec = write_recording(tmp_path / "rec", entries)
+    rec = write_recording(entries)
     db = tmp_path / "recovery"
     db.mkdir()
     init_db_dir(db, 1)
@@ -281,166 +258,159 @@ def drain(part: Any, until: Any = None, timeout_s: float = 10.0) -> list[ItemEve
     return events
 
 
-def seeded_hn(n: int = 20) -> FakeHN:
-    hn = FakeHN()
-    for i in range(1, n + 1):
-        hn.add(story(i, f"story {i}") if i % 4 == 1 else comment(i, parent=i - 1))
-    return hn
+def test_client_basics_and_retries(make_hn) -> None:
+    hn = make_hn(5)
+    client = HNClient(hn.url, timeout_s=2, concurrency=4, backoff_s=0.01)
+    assert client.maxitem() == 5
+    assert client.item(1)["title"] == "story 1"
+    assert client.item(999) is None  # the API says null
+    got = client.items([1, 2, 3, 999])
+    assert set(got) == {1, 2, 3, 999} and got[999] is None
+    hn.fail("/v0/item/2.json", times=2, status=503)
+    hn.fail("/v0/maxitem.json", times=1, status=429)
+    assert client.item(2)["parent"] == 1 and hn.count("/v0/item/2.json") == 4  # 1 + 2 failures + 1
+    assert client.maxitem() == 5
+    hn.fail("/v0/item/3.json", times=1, status=404)
+    assert client.items([3]) == {}  # a 4xx is not retried: the item is left out
+    assert hn.count("/v0/item/3.json") == 2
+    hn.edit(1, title="edited")
+    assert client.updates() == {"items": [1], "profiles": []}
+    client.close()
 
 
-def test_client_basics_and_retries() -> None:
-    with seeded_hn(5) as hn:
-        client = HNClient(hn.url, timeout_s=2, concurrency=4, backoff_s=0.01)
-        assert client.maxitem() == 5
-        assert client.item(1)["title"] == "story 1"
-        assert client.item(999) is None  # the API says null
-        got = client.items([1, 2, 3, 999])
-        assert set(got) == {1, 2, 3, 999} and got[999] is None
-        hn.fail("/v0/item/2.json", times=2, status=503)
-        hn.fail("/v0/maxitem.json", times=1, status=429)
-        assert client.item(2)["parent"] == 1 and hn.count("/v0/item/2.json") == 4  # 1 + 2 failures + 1
-        assert client.maxitem() == 5
-        hn.fail("/v0/item/3.json", times=1, status=404)
-        assert client.items([3]) == {}  # a 4xx is not retried: the item is left out
-        assert hn.count("/v0/item/3.json") == 2
-        hn.edit(1, title="edited")
-        assert client.updates() == {"items": [1], "profiles": []}
-        client.close()
+def test_client_gives_up_on_persistent_5xx(make_hn) -> None:
+    hn = make_hn(2)
+    client = HNClient(hn.url, timeout_s=2, retries=2, backoff_s=0.01)
+    hn.fail("/v0/item/1.json", times=10, status=500)
+    assert client.item(1) is None
+    assert hn.count("/v0/item/1.json") == 3
+    client.close()
 
 
-def test_client_gives_up_on_persistent_5xx() -> None:
-    with seeded_hn(2) as hn:
-        client = HNClient(hn.url, timeout_s=2, retries=2, backoff_s=0.01)
-        hn.fail("/v0/item/1.json", times=10, status=500)
-        assert client.item(1) is None
-        assert hn.count("/v0/item/1.json") == 3
-        client.close()
+def test_live_backfill_then_new_ids(make_hn) -> None:
+    hn = make_hn(20)
+    part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2))
+    events = drain(part, until=lambda ev: len(ev) >= 5)
+    assert [e.item_id for e in events] == [16, 17, 18, 19, 20]
+    assert [e.root_id for e in events] == [13, 17, 17, 17, 17]  # 16 -> 15 -> 14 -> 13 looked up
+    assert events[0].root_title == "story 13" and events[4].root_title == "story 17"
+    hn.add(comment(21, parent=20), story(22, "new story"), comment(23, parent=22))
+    more = drain(part, until=lambda ev: len(ev) >= 3)
+    assert [e.item_id for e in more] == [21, 22, 23]
+    assert [e.root_id for e in more] == [17, 22, 22]
+    snap = part.snapshot()
+    assert snap["last_id"] == 23 and snap["first_id"] == 16
+    part.close()
 
 
-def test_live_backfill_then_new_ids() -> None:
-    with seeded_hn(20) as hn:
-        part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2))
-        events = drain(part, until=lambda ev: len(ev) >= 5)
-        assert [e.item_id for e in events] == [16, 17, 18, 19, 20]
-        assert [e.root_id for e in events] == [13, 17, 17, 17, 17]  # 16 -> 15 -> 14 -> 13 looked up
-        assert events[0].root_title == "story 13" and events[4].root_title == "story 17"
-        hn.add(comment(21, parent=20), story(22, "new story"), comment(23, parent=22))
-        more = drain(part, until=lambda ev: len(ev) >= 3)
-        assert [e.item_id for e in more] == [21, 22, 23]
-        assert [e.root_id for e in more] == [17, 22, 22]
-        snap = part.snapshot()
-        assert snap["last_id"] == 23 and snap["first_id"] == 16
-        part.close()
+def test_live_unknown_parents_resolve_through_api(make_hn) -> None:
+    hn = make_hn(20)
+    # backfill 2 covers 19, 20: their story 17 was never emitted, so it is looked up
+    part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=2, timeout_s=2))
+    events = drain(part, until=lambda ev: len(ev) >= 2)
+    assert [(e.item_id, e.root_id, e.root_title) for e in events] == [(19, 17, "story 17"), (20, 17, "story 17")]
+    part.close()
 
 
-def test_live_unknown_parents_resolve_through_api() -> None:
-    with seeded_hn(20) as hn:
-        # backfill 2 covers 19, 20: their story 17 was never emitted, so it is looked up
-        part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=2, timeout_s=2))
-        events = drain(part, until=lambda ev: len(ev) >= 2)
-        assert [(e.item_id, e.root_id, e.root_title) for e in events] == [(19, 17, "story 17"), (20, 17, "story 17")]
-        part.close()
+def test_live_updates_edits_and_deletions(make_hn) -> None:
+    hn = make_hn(10)
+    hn.updates = [3]  # listed but unchanged: must not be re-emitted
+    part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=10, timeout_s=2))
+    first = drain(part, until=lambda ev: len(ev) >= 10)
+    assert len(first) == 10
+    assert drain(part, timeout_s=0.3) == []
+
+    hn.edit(9, title="story 9, edited")
+    hn.delete(7)
+    hn.kill(8)
+    hn.edit(10, text="edited comment")
+    hn.updates.append(5000)  # beyond our position: ignored (it will come through maxitem)
+    changed = drain(part, until=lambda ev: len(ev) >= 4)
+    by_id = {e.item_id: e for e in changed}
+    assert set(by_id) == {7, 8, 9, 10}
+    assert by_id[9].item["title"] == "story 9, edited" and by_id[9].root_title == "story 9, edited"
+    assert by_id[7].item["deleted"] is True and by_id[7].is_gone
+    assert by_id[8].is_gone and by_id[8].root_id == 5
+    assert by_id[10].root_title == "story 9, edited"  # the comment sees the new story title
+    assert hn.count("/v0/item/5000.json") == 0
+    # the same updates list again, nothing changed: nothing emitted
+    assert drain(part, timeout_s=0.3) == []
+    part.close()
 
 
-def test_live_updates_edits_and_deletions() -> None:
-    with seeded_hn(10) as hn:
-        hn.updates = [3]  # listed but unchanged: must not be re-emitted
-        part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=10, timeout_s=2))
-        first = drain(part, until=lambda ev: len(ev) >= 10)
-        assert len(first) == 10
-        assert drain(part, timeout_s=0.3) == []
-
-        hn.edit(9, title="story 9, edited")
-        hn.delete(7)
-        hn.kill(8)
-        hn.edit(10, text="edited comment")
-        hn.updates.append(5000)  # beyond our position: ignored (it will come through maxitem)
-        changed = drain(part, until=lambda ev: len(ev) >= 4)
-        by_id = {e.item_id: e for e in changed}
-        assert set(by_id) == {7, 8, 9, 10}
-        assert by_id[9].item["title"] == "story 9, edited" and by_id[9].root_title == "story 9, edited"
-        assert by_id[7].item["deleted"] is True and by_id[7].is_gone
-        assert by_id[8].is_gone and by_id[8].root_id == 5
-        assert by_id[10].root_title == "story 9, edited"  # the comment sees the new story title
-        assert hn.count("/v0/item/5000.json") == 0
-        # the same updates list again, nothing changed: nothing emitted
-        assert drain(part, timeout_s=0.3) == []
-        part.close()
+def test_live_null_items_are_emitted_as_none(make_hn) -> None:
+    hn = make_hn(3)
+    hn.maxitem = 5  # 4 and 5 are null (not yet visible, or purged)
+    part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2))
+    events = drain(part, until=lambda ev: len(ev) >= 5)
+    assert [(e.item_id, e.item is None) for e in events] == [
+        (1, False), (2, False), (3, False), (4, True), (5, True)]
+    assert events[3].kind == "missing" and events[3].root_id is None
+    # item 4 shows up after all (fresh items can read null for a moment): it is re-checked
+    hn.add(comment(4, parent=1))
+    later = drain(part, until=lambda ev: len(ev) >= 1)
+    assert [(e.item_id, e.root_id) for e in later] == [(4, 1)]
+    assert drain(part, timeout_s=0.3) == []  # 5 stays null: rechecked a bounded number of times
+    assert hn.count("/v0/item/5.json") == 3
+    part.close()
 
 
-def test_live_null_items_are_emitted_as_none() -> None:
-    with seeded_hn(3) as hn:
-        hn.maxitem = 5  # 4 and 5 are null (not yet visible, or purged)
-        part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2))
-        events = drain(part, until=lambda ev: len(ev) >= 5)
-        assert [(e.item_id, e.item is None) for e in events] == [
-            (1, False), (2, False), (3, False), (4, True), (5, True)]
-        assert events[3].kind == "missing" and events[3].root_id is None
-        # item 4 shows up after all (fresh items can read null for a moment): it is re-checked
-        hn.add(comment(4, parent=1))
-        later = drain(part, until=lambda ev: len(ev) >= 1)
-        assert [(e.item_id, e.root_id) for e in later] == [(4, 1)]
-        assert drain(part, timeout_s=0.3) == []  # 5 stays null: rechecked a bounded number of times
-        assert hn.count("/v0/item/5.json") == 3
-        part.close()
+def test_live_max_items_stops(make_hn) -> None:
+    hn = make_hn(30)
+    source = LiveSource(hn.url, poll_interval_s=0.05, backfill=20, max_items=7, timeout_s=2)
+    out = run_source(source)
+    assert [e.item_id for e in out] == list(range(11, 18))
 
 
-def test_live_max_items_stops() -> None:
-    with seeded_hn(30) as hn:
-        source = LiveSource(hn.url, poll_interval_s=0.05, backfill=20, max_items=7, timeout_s=2)
-        out = run_source(source)
-        assert [e.item_id for e in out] == list(range(11, 18))
+def test_live_duration_stops(make_hn) -> None:
+    hn = make_hn(3)
+    start = time.monotonic()
+    out = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=3, duration_s=0.5, timeout_s=2))
+    assert [e.item_id for e in out] == [1, 2, 3]
+    assert 0.4 <= time.monotonic() - start < 10
 
 
-def test_live_duration_stops() -> None:
-    with seeded_hn(3) as hn:
-        start = time.monotonic()
-        out = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=3, duration_s=0.5, timeout_s=2))
-        assert [e.item_id for e in out] == [1, 2, 3]
-        assert 0.4 <= time.monotonic() - start < 10
+def test_live_retries_maxitem_and_items_on_5xx(make_hn) -> None:
+    hn = make_hn(6)
+    hn.fail("/v0/maxitem.json", times=2, status=502)
+    hn.fail("/v0/item/5.json", times=1, status=503)
+    out = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=3, max_items=3, timeout_s=2))
+    assert [e.item_id for e in out] == [4, 5, 6]
+    assert hn.count("/v0/maxitem.json") >= 3 and hn.count("/v0/item/5.json") >= 2
 
 
-def test_live_retries_maxitem_and_items_on_5xx() -> None:
-    with seeded_hn(6) as hn:
-        hn.fail("/v0/maxitem.json", times=2, status=502)
-        hn.fail("/v0/item/5.json", times=1, status=503)
-        out = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=3, max_items=3, timeout_s=2))
-        assert [e.item_id for e in out] == [4, 5, 6]
-        assert hn.count("/v0/maxitem.json") >= 3 and hn.count("/v0/item/5.json") >= 2
+def test_live_failed_item_is_retried_next_poll(make_hn) -> None:
+    hn = make_hn(4)
+    hn.fail("/v0/item/3.json", times=8, status=500)  # exhausts the client's retries once
+    part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=4, timeout_s=2))
+    part.client.backoff_s = 0.001
+    events = drain(part, until=lambda ev: len(ev) >= 4)
+    assert sorted(e.item_id for e in events) == [1, 2, 3, 4]
+    assert part.snapshot()["retry"] == []
+    part.close()
 
 
-def test_live_failed_item_is_retried_next_poll() -> None:
-    with seeded_hn(4) as hn:
-        hn.fail("/v0/item/3.json", times=8, status=500)  # exhausts the client's retries once
-        part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=4, timeout_s=2))
-        part.client.backoff_s = 0.001
-        events = drain(part, until=lambda ev: len(ev) >= 4)
-        assert sorted(e.item_id for e in events) == [1, 2, 3, 4]
-        assert part.snapshot()["retry"] == []
-        part.close()
+def test_live_resume_continues_without_backfill(make_hn) -> None:
+    hn = make_hn(20)
+    part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2))
+    drain(part, until=lambda ev: len(ev) >= 5)
+    snap = part.snapshot()
+    part.close()
+    hn.add(story(21, "later"), comment(22, parent=21))
+    resumed = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2), snap)
+    events = drain(resumed, until=lambda ev: len(ev) >= 2)
+    assert [e.item_id for e in events] == [21, 22]
+    resumed.close()
 
 
-def test_live_resume_continues_without_backfill() -> None:
-    with seeded_hn(20) as hn:
-        part = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2))
-        drain(part, until=lambda ev: len(ev) >= 5)
-        snap = part.snapshot()
-        part.close()
-        hn.add(story(21, "later"), comment(22, parent=21))
-        resumed = build(LiveSource(hn.url, poll_interval_s=0.05, backfill=5, timeout_s=2), snap)
-        events = drain(resumed, until=lambda ev: len(ev) >= 2)
-        assert [e.item_id for e in events] == [21, 22]
-        resumed.close()
-
-
-def test_live_resume_through_bytewax_recovery(tmp_path: Path) -> None:
+def test_live_resume_through_bytewax_recovery(tmp_path: Path, make_hn) -> None:
     db = tmp_path / "recovery"
     db.mkdir()
     init_db_dir(db, 1)
-    with seeded_hn(10) as hn:
-        first = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=4, max_items=4, timeout_s=2), db)
-        hn.add(story(11, "eleven"), comment(12, parent=11))
-        second = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=4, max_items=2, timeout_s=2), db)
+    hn = make_hn(10)
+    first = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=4, max_items=4, timeout_s=2), db)
+    hn.add(story(11, "eleven"), comment(12, parent=11))
+    second = run_source(LiveSource(hn.url, poll_interval_s=0.05, backfill=4, max_items=2, timeout_s=2), db)
     assert [e.item_id for e in first] == [7, 8, 9, 10]
     assert [e.item_id for e in second] == [11, 12]
 
@@ -448,49 +418,53 @@ def test_live_resume_through_bytewax_recovery(tmp_path: Path) -> None:
 # ---- probe and make_source -----------------------------------------------------------------
 
 
-def test_probe_true_and_false() -> None:
-    with seeded_hn(3) as hn:
-        assert probe(hn.url, timeout_s=2) is True
-        hn.fail("/v0/maxitem.json", times=1, status=500)
-        assert probe(hn.url, timeout_s=2) is False
+def test_probe_true_and_false(make_hn, closed_port: int) -> None:
+    hn = make_hn(3)
+    assert probe(hn.url, timeout_s=2) is True
+    hn.fail("/v0/maxitem.json", times=1, status=500)
+    assert probe(hn.url, timeout_s=2) is False
     start = time.monotonic()
-    assert probe(f"http://127.0.0.1:{closed_port()}/v0", timeout_s=1) is False
+    assert probe(f"http://127.0.0.1:{closed_port}/v0", timeout_s=1) is False
     assert time.monotonic() - start < 1.5
 
 
-def test_probe_respects_timeout_on_slow_server() -> None:
-    with seeded_hn(3) as hn:
-        hn.delays["/v0/maxitem.json"] = 2.0
-        start = time.monotonic()
-        assert probe(hn.url, timeout_s=0.3) is False
-        assert time.monotonic() - start < 1.0
+def test_probe_respects_timeout_on_slow_server(make_hn) -> None:
+    hn = make_hn(3)
+    hn.delays["/v0/maxitem.json"] = 2.0
+    start = time.monotonic()
+    assert probe(hn.url, timeout_s=0.3) is False
+    assert time.monotonic() - start < 1.0
 
 
-def test_auto_uses_live_when_reachable(tmp_path: Path) -> None:
-    rec = write_recording(tmp_path / "rec", THREAD)
-    with seeded_hn(3) as hn:
-        source, desc = make_source(SourceConfig(kind="auto", hn_api=hn.url, recording=rec, probe_timeout_s=2))
-        assert isinstance(source, LiveSource) and hn.url in desc
+def test_auto_uses_live_when_reachable(make_hn, write_recording) -> None:
+    rec = write_recording(THREAD)
+    hn = make_hn(3)
+    spec = make_source(SourceConfig(kind="auto", hn_api=hn.url, recording=rec, probe_timeout_s=2))
+    assert isinstance(spec.source, MappedSource) and isinstance(spec.source.inner, LiveSource)
+    assert spec.name == "live" and hn.url in spec.description and spec.recording is None
 
 
-def test_auto_falls_back_to_replay(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    rec = write_recording(tmp_path / "rec", THREAD)
-    api = f"http://127.0.0.1:{closed_port()}/v0"
+def test_auto_falls_back_to_replay(caplog: pytest.LogCaptureFixture, write_recording, closed_port: int) -> None:
+    rec = write_recording(THREAD)
+    api = f"http://127.0.0.1:{closed_port}/v0"
     cfg = SourceConfig(kind="auto", hn_api=api, recording=rec, probe_timeout_s=1, max_items=4)
     with caplog.at_level("WARNING"):
-        source, desc = make_source(cfg)
-    assert isinstance(source, ReplaySource) and "replay" in desc and str(rec) in desc
+        spec = make_source(cfg)
+    assert isinstance(spec.source.inner, ReplaySource) and "replay" in spec.description
+    assert spec.name == "replay" and str(rec) in spec.description
     assert "did not answer" in caplog.text
-    assert [e.item_id for e in run_source(source)] == [1, 3, 2, 4]
+    records = run_source(spec.source)  # the HN items come out as source-neutral Documents
+    assert all(isinstance(r, Document) for r in records)
+    assert [r.item_id for r in records] == [1, 3, 2, 4]
 
 
-def test_make_source_explicit_kinds(tmp_path: Path) -> None:
-    rec = write_recording(tmp_path / "rec", THREAD)
-    source, _ = make_source(SourceConfig(kind="replay", recording=rec))
-    assert isinstance(source, ReplaySource)
-    source, _ = make_source(SourceConfig(kind="live", hn_api="http://127.0.0.1:9/v0"))
-    assert isinstance(source, LiveSource)  # live is not probed: it retries at run time
+def test_make_source_explicit_kinds(tmp_path: Path, write_recording) -> None:
+    rec = write_recording(THREAD)
+    spec = make_source(SourceConfig(kind="replay", recording=rec))
+    assert isinstance(spec.source.inner, ReplaySource) and spec.name == "replay"
+    spec = make_source(SourceConfig(kind="live", hn_api="http://127.0.0.1:9/v0"))
+    assert isinstance(spec.source.inner, LiveSource) and spec.name == "live"  # not probed: it retries at run time
     with pytest.raises(RecordingError):
         make_source(SourceConfig(kind="replay", recording=tmp_path / "missing"))
-    with pytest.raises(ValueError, match="auto, live or replay"):
+    with pytest.raises(ValueError, match="unknown source kind 'kafka': use auto, live, replay"):
         make_source(SourceConfig(kind="kafka"))
