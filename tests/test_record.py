@@ -11,14 +11,10 @@ import pytest
 
 from fake_hn import FakeHN, comment, story
 from streamrag.config import FetchConfig
+from streamrag.fetch import RecordingPages
+from streamrag.recorder import record
 from streamrag.records import Page
-from streamrag.sources.recording import (
-    Recording,
-    RecordingError,
-    RecordingPages,
-    RecordingWriter,
-    page_key,
-)
+from streamrag.sources.hn import Recording, RecordingError, RecordingWriter, page_key
 
 # The real recordings live outside the repository (they may not be copied into it).
 SHARED = Path(os.environ.get("STREAMRAG_RECORDINGS", Path(__file__).resolve().parents[2] / "shared" / "data" / "recordings"))
@@ -178,32 +174,30 @@ def test_body_path_cannot_escape_recording(tmp_path: Path) -> None:
 # ---- the recorder, against the fake HN API ---------------------------------------------------
 
 
-def test_recorder_records_fake_hn_session(tmp_path: Path) -> None:
-    pytest.importorskip("streamrag.fetch", reason="streamrag.fetch (the page fetcher) is not there yet")
-    from streamrag.sources.recorder import record
-
-    with FakeHN() as hn:
-        ok_url = hn.add_page("ok", "<html><head><title>A</title></head><body><p>Hello article</p></body></html>")
-        missing_url = hn.page_url("does-not-exist")
-        pdf_url = hn.add_page("doc.pdf", b"%PDF-1.4 binary", content_type="application/pdf")
-        hn.add(
-            story(1, "Ok story", url=ok_url),
-            comment(2, parent=1),
-            story(3, "Missing page", url=missing_url),
-            story(4, "A PDF", url=pdf_url),
-            comment(5, parent=3),
-            story(6, "Ask HN: no url", text="question"),
-        )
-        out = tmp_path / "rec"
-        stats = record(
-            out,
-            api_base=hn.url,
-            max_items=6,
-            duration_s=20,
-            fetch_config=FetchConfig(allow_hosts=("127.0.0.1",), cache_dir=None, retries=0),
-            poll_interval_s=0.05,
-            backfill=10,
-        )
+def test_recorder_records_fake_hn_session(tmp_path: Path, fake_hn: FakeHN) -> None:
+    hn = fake_hn
+    ok_url = hn.add_page("ok", "<html><head><title>A</title></head><body><p>Hello article</p></body></html>")
+    missing_url = hn.page_url("does-not-exist")
+    pdf_url = hn.add_page("doc.pdf", b"%PDF-1.4 binary", content_type="application/pdf")
+    hn.add(
+        story(1, "Ok story", url=ok_url),
+        comment(2, parent=1),
+        story(3, "Missing page", url=missing_url),
+        story(4, "A PDF", url=pdf_url),
+        comment(5, parent=3),
+        story(6, "Ask HN: no url", text="question"),
+    )
+    out = tmp_path / "rec"
+    stats = record(
+        out,
+        api_base=hn.url,
+        max_items=6,
+        duration_s=20,
+        fetch_config=FetchConfig(allow_hosts=("127.0.0.1",), cache_dir=None, retries=0),
+        poll_interval_s=0.05,
+        backfill=10,
+    )
+    hn.stop()  # what follows reads the recording only
     assert stats["items"] == 6 and stats["pages"] == 3 and stats["pages_ok"] == 1 and not stats["interrupted"]
 
     rec = Recording(out)
