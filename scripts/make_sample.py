@@ -1913,6 +1913,10 @@ def build(out: Path) -> dict:
         for p in page_lines:
             f.write(_dump(p) + "\n")
 
+    # Each story's topic (what the sample was written around): notebooks colour the neighbourhood map by it.
+    topic_of = {str(story_ids[st["key"]]): st["topic"] for st in STORIES if st["key"] in story_ids}
+    (out / "topics.json").write_text(json.dumps(topic_of, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
     with open(out / "queries.jsonl", "w", encoding="utf-8", newline="\n") as f:
         for q, k in QUERIES:
             assert k != DELETED_KEY
