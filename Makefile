@@ -9,7 +9,7 @@ export DO_NOT_TRACK=true
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install demo test lab strip clean-data bench
+.PHONY: install demo test lab strip clean-data bench images
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ strip:  ## remove outputs from notebooks before committing
 
 bench: $(STAMP)  ## the speed benchmark on the bundled sample
 	$(PY) -m streamrag bench --recording data/sample
+
+images: $(STAMP)  ## the README's pictures, from one run on the sample (use an idle machine)
+	$(PY) scripts/make_images.py
 
 clean-data:  ## delete the local database, caches and run files (not the sample)
 	rm -rf data/streamrag.db data/cache data/errors.jsonl data/metrics.jsonl data/runs
