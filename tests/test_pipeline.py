@@ -10,37 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from fake_hn import FakeHN, comment, story
-from streamrag import flow, sink
-from streamrag.config import SAMPLE_RECORDING, Config
-from streamrag.records import Chunk, Deletion, ItemEvent
-from streamrag.sources.recording import Recording
+from fake_hn import comment, story
+from streamrag import flow
+from streamrag.config import SAMPLE_RECORDING, Config, SinkConfig
+from streamrag.records import Chunk, Deletion, Document
+from streamrag.sources.hn import Recording
+from streamrag.store import open_store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "recordings"
 
 
-def make_config(tmp: Path, recording: Path | None = None, **source) -> Config:
-    cfg = Config()
-    cfg.source.kind = "replay"
-    if recording is not None:
-        cfg.source.recording = recording
-    for key, value in source.items():
-        setattr(cfg.source, key, value)
-    cfg.sink.uri = str(tmp / "milvus.db")
-    cfg.run.errors_path = tmp / "errors.jsonl"
-    cfg.run.metrics_path = tmp / "metrics.jsonl"
-    cfg.fetch.cache_dir = None
-    return cfg
-
-
-def stored(cfg: Config) -> dict[int, list[dict]]:
-    """item_id -> its stored rows."""
-    client = sink.connect(cfg.sink.uri)
-    rows = sink.query_all(client, cfg.sink.collection, ["item_id", "chunk_index", "title", "text", "kind", "root_id"])
-    out: dict[int, list[dict]] = {}
-    for row in rows:
-        out.setdefault(row["item_id"], []).append(row)
-    return out
+def stats(sink: SinkConfig) -> dict[str, int]:
+    return open_store(sink, create=False).stats()
 
 
 def errors(cfg: Config) -> list[dict]:
@@ -49,12 +30,9 @@ def errors(cfg: Config) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sample")
-    cfg = make_config(tmp, SAMPLE_RECORDING)
-    summary = flow.run(cfg)
-    yield cfg, summary
-    sink.close_all()
+def sample_run(tmp_path_factory, config_in):
+    cfg = config_in(tmp_path_factory.mktemp("sample"), kind="replay", recording=SAMPLE_RECORDING)
+    return cfg, flow.run(cfg)
 
 
 def test_sample_replay_stores_and_records(sample_run):
@@ -62,8 +40,8 @@ def test_sample_replay_stores_and_records(sample_run):
     recording = Recording(SAMPLE_RECORDING)
     assert summary["items_seen"] == sum(1 for _ in recording.iter_items())
     assert summary["chunks_written"] > 100
-    stats = sink.collection_stats(cfg.sink.uri, cfg.sink.collection)
-    assert stats["stories"] >= 38 and stats["comments"] >= 70
+    counts = stats(cfg.sink)
+    assert counts["stories"] >= 38 and counts["comments"] >= 70
     reasons = {e["reason"].split(":")[0] for e in errors(cfg) if e["stage"] == "fetch"}
     assert {"http_404", "timeout", "not_html"} <= reasons
     for e in errors(cfg):
@@ -72,10 +50,10 @@ def test_sample_replay_stores_and_records(sample_run):
     assert snapshots and "chunks_written" in json.loads(snapshots[-1])
 
 
-def test_sample_edit_delete_and_dead(sample_run):
+def test_sample_edit_delete_and_dead(sample_run, stored):
     cfg, _ = sample_run
     latest = Recording(SAMPLE_RECORDING).latest_items()
-    rows = stored(cfg)
+    rows = stored(cfg.sink)
     gone = [i for i, item in latest.items() if isinstance(item, dict) and (item.get("deleted") or item.get("dead"))]
     assert gone, "the sample must contain deleted/dead items"
     for item_id in gone:
@@ -92,10 +70,10 @@ def test_sample_edit_delete_and_dead(sample_run):
         assert indexes == list(range(len(indexes))), "stale chunks of an edited item must be deleted"
 
 
-def test_sample_comments_carry_their_root_story(sample_run):
+def test_sample_comments_carry_their_root_story(sample_run, stored):
     cfg, _ = sample_run
     latest = Recording(SAMPLE_RECORDING).latest_items()
-    rows = stored(cfg)
+    rows = stored(cfg.sink)
     comments = [i for i, r in rows.items() if r[0]["kind"] == "comment"]
     assert comments
     for item_id in comments:
@@ -116,25 +94,25 @@ def test_sample_queries_find_their_story(sample_run):
     assert top3 >= 10, f"only {top3}/12 sample queries found their story in the top 3"
 
 
-def test_replay_twice_is_idempotent(sample_run, tmp_path):
+def test_replay_twice_is_idempotent(sample_run, stored):
     cfg, _ = sample_run
-    before = sink.collection_stats(cfg.sink.uri, cfg.sink.collection)
-    rows_before = {k: sorted(r["chunk_index"] for r in v) for k, v in stored(cfg).items()}
+    before = stats(cfg.sink)
+    rows_before = {k: sorted(r["chunk_index"] for r in v) for k, v in stored(cfg.sink).items()}
     flow.run(cfg)
-    assert sink.collection_stats(cfg.sink.uri, cfg.sink.collection) == before
-    assert {k: sorted(r["chunk_index"] for r in v) for k, v in stored(cfg).items()} == rows_before
+    assert stats(cfg.sink) == before
+    assert {k: sorted(r["chunk_index"] for r in v) for k, v in stored(cfg.sink).items()} == rows_before
 
 
 @pytest.mark.slow
-def test_hn_2006_recording(tmp_path):
+def test_hn_2006_recording(tmp_path, config_in, stored):
     path = SHARED / "hn-2006"
     if not path.exists():
         pytest.skip(f"real recording not present at {path} (../shared/data is only on project machines)")
-    cfg = make_config(tmp_path, path)
+    cfg = config_in(tmp_path, kind="replay", recording=path)
     summary = flow.run(cfg)
     recording = Recording(path)
     latest = recording.latest_items()
-    rows = stored(cfg)
+    rows = stored(cfg.sink)
     errs = errors(cfg)
     failed_urls = {e["url"] for e in errs if e["stage"] == "fetch"}
     for item_id, item in latest.items():
@@ -150,25 +128,25 @@ def test_hn_2006_recording(tmp_path):
         if item.get("type") == "comment" and len(item.get("text", "")) > 40:
             assert item_id in rows, f"live comment {item_id} has no chunks"
     assert summary["pages_failed"] == sum(e["stage"] == "fetch" for e in errs)  # one error line per failure
-    before = sink.collection_stats(cfg.sink.uri, cfg.sink.collection)
+    before = stats(cfg.sink)
     flow.run(cfg)
-    assert sink.collection_stats(cfg.sink.uri, cfg.sink.collection) == before
+    assert stats(cfg.sink) == before
 
 
-def test_live_source_end_to_end_with_ssrf_canary(tmp_path):
-    with FakeHN() as hn, FakeHN() as canary:
-        hn.add_page("a", "<html><body><article><h1>Vector databases</h1><p>" + "HNSW graphs make "
-                    "approximate nearest neighbour search fast. " * 20 + "</p></article></body></html>")
-        canary_url = canary.base.replace("127.0.0.1", "localhost") + "/pages/secret"
-        hn.add(story(1, "How HNSW indexes work", url=hn.page_url("a")),
-               comment(2, parent=1, text="Graph-based indexes trade memory for recall."),
-               story(3, "Internal admin panel", url=canary_url),
-               comment(4, parent=2, text="And build time grows with efConstruction, worth tuning."))
-        cfg = make_config(tmp_path, kind="live", hn_api=hn.url, backfill=10, max_items=4, poll_interval_s=0.2)
-        cfg.fetch.allow_hosts = ("127.0.0.1",)
-        summary = flow.run(cfg)
-        assert sum(canary.requests.values()) == 0, "the SSRF guard let a request through"
-    rows = stored(cfg)
+def test_live_source_end_to_end_with_ssrf_canary(tmp_path, make_hn, config_in, stored):
+    hn, canary = make_hn(), make_hn()
+    hn.add_page("a", "<html><body><article><h1>Vector databases</h1><p>" + "HNSW graphs make "
+                "approximate nearest neighbour search fast. " * 20 + "</p></article></body></html>")
+    canary_url = canary.base.replace("127.0.0.1", "localhost") + "/pages/secret"
+    hn.add(story(1, "How HNSW indexes work", url=hn.page_url("a")),
+           comment(2, parent=1, text="Graph-based indexes trade memory for recall."),
+           story(3, "Internal admin panel", url=canary_url),
+           comment(4, parent=2, text="And build time grows with efConstruction, worth tuning."))
+    cfg = config_in(tmp_path, kind="live", hn_api=hn.url, backfill=10, max_items=4, poll_interval_s=0.2)
+    cfg.fetch.allow_hosts = ("127.0.0.1",)
+    summary = flow.run(cfg)
+    assert sum(canary.requests.values()) == 0, "the SSRF guard let a request through"
+    rows = stored(cfg.sink)
     assert summary["items_seen"] == 4
     assert {1, 2, 3, 4} <= set(rows)  # story 3 keeps a title chunk; its refused page is recorded
     assert rows[4][0]["root_id"] == 1
@@ -176,8 +154,8 @@ def test_live_source_end_to_end_with_ssrf_canary(tmp_path):
     assert refused and refused[0]["reason"].startswith("ssrf_refused")
 
 
-def test_thread_stops_cleanly(tmp_path):
-    cfg = make_config(tmp_path, SAMPLE_RECORDING, speed=1.0)
+def test_thread_stops_cleanly(tmp_path, config_in):
+    cfg = config_in(tmp_path, kind="replay", recording=SAMPLE_RECORDING, speed=1.0)
     thread = flow.PipelineThread(cfg)
     thread.start()
     time.sleep(3)
@@ -197,7 +175,7 @@ def test_batch_flushes_by_time_under_a_trickle():
         out, _ = logic.on_item(_chunk(1))
         flushed.extend(out)
         first_deadline = first_deadline or logic.notify_at()
-        if logic.notify_at() and flow._now() >= logic.notify_at():
+        if logic.notify_at() and flow.now() >= logic.notify_at():
             out, _ = logic.on_notify()
             flushed.extend(out)
         time.sleep(0.05)
@@ -209,16 +187,16 @@ def test_fetch_ahead_keeps_versions_of_an_item_in_order():
     class SlowFirst:
         pool = __import__("concurrent.futures").futures.ThreadPoolExecutor(4)
 
-        def fetch_and_parse(self, event):
-            if event.item["title"] == "v1":
+        def fetch_and_parse(self, record):
+            if record.title == "v1":
                 time.sleep(0.3)
-            return [Deletion(event.item_id, event.item["title"])]
+            return [Deletion(record.item_id, record.title)]
 
     logic = flow.FetchAheadLogic(SlowFirst(), None)
     out = []
     for title in ("v1", "v2"):
-        out.extend(logic.on_item(ItemEvent(7, {"id": 7, "type": "story", "title": title}, time.time()))[0])
-    other = ItemEvent(8, {"id": 8, "type": "story", "title": "other"}, time.time())
+        out.extend(logic.on_item(Document(7, "story", 7, title=title, emitted_at=time.time()))[0])
+    other = Document(8, "story", 8, title="other", emitted_at=time.time())
     out.extend(logic.on_item(other)[0])
     out.extend(logic.on_eof()[0])
     reasons = [d.reason for d in out if d.item_id == 7]
@@ -231,15 +209,15 @@ def _chunk(item_id: int) -> Chunk:
 
 
 @pytest.mark.slow
-def test_hn_hiring_2024_recording(tmp_path):
+def test_hn_hiring_2024_recording(tmp_path, config_in, stored):
     """A real 'Who is hiring' thread: one text story without URL and 407 comments, some dead or deleted."""
     path = SHARED / "hn-hiring-2024"
     if not path.exists():
         pytest.skip(f"real recording not present at {path} (../shared/data is only on project machines)")
-    cfg = make_config(tmp_path, path)
+    cfg = config_in(tmp_path, kind="replay", recording=path)
     summary = flow.run(cfg)
     latest = Recording(path).latest_items()
-    rows = stored(cfg)
+    rows = stored(cfg.sink)
     stories = [i for i, it in latest.items() if isinstance(it, dict) and it.get("type") == "story"]
     assert len(stories) == 1 and stories[0] in rows
     live = [i for i, it in latest.items() if isinstance(it, dict) and it.get("type") == "comment"
@@ -252,7 +230,7 @@ def test_hn_hiring_2024_recording(tmp_path):
     assert summary["pages_fetched"] == 0 and summary["items_seen"] == sum(1 for _ in Recording(path).iter_items())
 
 
-def test_bytewax_runner_with_two_workers(sample_run, tmp_path):
+def test_bytewax_runner_with_two_workers(sample_run, tmp_path, stored):
     """`python -m bytewax.run` drives the same flow (here with 2 workers), configured by STREAMRAG_* variables."""
     import os
     import subprocess
@@ -264,12 +242,7 @@ def test_bytewax_runner_with_two_workers(sample_run, tmp_path):
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     cfg, _ = sample_run
-    two_workers = sink.collection_stats(str(tmp_path / "bw.db"), "hn_chunks")
-    assert two_workers == sink.collection_stats(cfg.sink.uri, cfg.sink.collection), "same result as one worker"
-    assert set(stored_ids(tmp_path / "bw.db")) == set(stored(cfg))
+    two_workers = SinkConfig(uri=str(tmp_path / "bw.db"), collection="hn_chunks")
+    assert stats(two_workers) == stats(cfg.sink), "same result as one worker"
+    assert set(stored(two_workers, ["item_id"])) == set(stored(cfg.sink))
     assert (tmp_path / "errors.jsonl").exists()
-
-
-def stored_ids(db: Path) -> list[int]:
-    client = sink.connect(str(db))
-    return [r["item_id"] for r in sink.query_all(client, "hn_chunks", ["item_id"])]
