@@ -6,12 +6,9 @@ import json
 
 import pytest
 
-from streamrag import sink
-from streamrag.config import SinkConfig
-from streamrag.embed import Embedder
 from streamrag.evaluate import EvalReport, LabelledQuery, evaluate, load_queries, mrr_at_k, rank_of, recall_at_k
-from streamrag.records import Chunk, EmbeddedChunk
-from streamrag.retrieve import Hit, Retriever, StoryResult
+from streamrag.records import Chunk, Hit
+from streamrag.retrieve import Retriever, StoryResult
 
 NOW = 1_790_000_000
 
@@ -80,7 +77,7 @@ def test_rank_of_accepts_hits():
     assert rank_of(hits, 8) == 2 and rank_of(hits, 3) is None
 
 
-def test_evaluate_on_tiny_collection(tmp_path):
+def test_evaluate_on_tiny_collection(tmp_path, embedder, write_chunks):
     texts = {
         10: ("Tokio 2.0: a faster async runtime for Rust", "The async runtime gets a new work-stealing scheduler."),
         20: ("Sourdough bread at home", "Wild yeast in the starter makes the dough rise before baking."),
@@ -91,22 +88,15 @@ def test_evaluate_on_tiny_collection(tmp_path):
     chunks.append(Chunk(item_id=31, root_id=30, kind="comment", chunk_index=0, time=NOW, title=texts[30][0],
                         text="Life might exist in the hidden sea under the ice.",
                         embed_text=f"{texts[30][0]}\nLife might exist in the hidden sea under the ice."))
-    embedder = Embedder()
     uri = str(tmp_path / "t.db")
-    try:
-        s = sink.MilvusSink(SinkConfig(uri=uri, collection="ev"))
-        vectors = embedder.encode([c.embed_text for c in chunks])
-        s.write([EmbeddedChunk(c, v.tolist()) for c, v in zip(chunks, vectors)])
-        s.close()
-        retriever = Retriever(milvus_uri=uri, collection="ev", embedder=embedder)
-        queries = [LabelledQuery("Rust async scheduler", 10), LabelledQuery("baking bread with a starter", 20),
-                   LabelledQuery("is there life in an ocean under ice", 30)]
-        report = evaluate(retriever, queries, k=3)
-        assert report.ranks == [1, 1, 1]
-        assert report.mrr_at_10 == 1.0 and report.recall == {1: 1.0, 5: 1.0, 10: 1.0}
-        # a label that is not in the collection is a miss, not an error
-        miss = evaluate(retriever, [*queries, LabelledQuery("Rust async scheduler", 99)], k=3, mode="hybrid")
-        assert miss.ranks == [1, 1, 1, None] and miss.mrr_at_10 == pytest.approx(0.75)
-        assert miss.recall[1] == pytest.approx(0.75)
-    finally:
-        sink.close_all()
+    write_chunks(chunks, uri, "ev")
+    retriever = Retriever(milvus_uri=uri, collection="ev", embedder=embedder)
+    queries = [LabelledQuery("Rust async scheduler", 10), LabelledQuery("baking bread with a starter", 20),
+               LabelledQuery("is there life in an ocean under ice", 30)]
+    report = evaluate(retriever, queries, k=3)
+    assert report.ranks == [1, 1, 1]
+    assert report.mrr_at_10 == 1.0 and report.recall == {1: 1.0, 5: 1.0, 10: 1.0}
+    # a label that is not in the collection is a miss, not an error
+    miss = evaluate(retriever, [*queries, LabelledQuery("Rust async scheduler", 99)], k=3, mode="hybrid")
+    assert miss.ranks == [1, 1, 1, None] and miss.mrr_at_10 == pytest.approx(0.75)
+    assert miss.recall[1] == pytest.approx(0.75)

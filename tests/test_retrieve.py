@@ -9,12 +9,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from streamrag import sink
-from streamrag.config import SinkConfig
-from streamrag.embed import Embedder, load_tokenizer
-from streamrag.records import Chunk, EmbeddedChunk
-from streamrag.retrieve import (Context, Hit, Retriever, StoryResult, answer, apply_recency, build_context,
-                                build_filter, format_hits_table, results_to_json)
+from streamrag.model import tokenizer
+from streamrag.records import Chunk, Hit
+from streamrag.retrieve import (Context, Retriever, StoryResult, answer, apply_recency, build_context,
+                                format_hits_table, make_filter)
+from streamrag.store.milvus import build_filter
 
 NOW = 1_790_000_000  # 2026-09-21
 DAY = 86_400
@@ -65,28 +64,16 @@ def make_chunks(rows, stories):
     return chunks
 
 
-def write(embedder, uri, collection, chunks, hybrid=True):
-    vectors = embedder.encode([c.embed_text for c in chunks])
-    s = sink.MilvusSink(SinkConfig(uri=uri, collection=collection, hybrid=hybrid))
-    s.write([EmbeddedChunk(c, v.tolist()) for c, v in zip(chunks, vectors)])
-    s.close()
-
-
 @pytest.fixture(scope="module")
-def embedder():
-    return Embedder()
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory, embedder):
+def db(tmp_path_factory, write_chunks):
     uri = str(tmp_path_factory.mktemp("retrieve") / "t.db")
-    write(embedder, uri, "hn", make_chunks(ROWS, STORIES))
-    yield uri
-    sink.close_all()
+    write_chunks(make_chunks(ROWS, STORIES), uri, "hn")
+    return uri
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def retriever(db, embedder):
+    """A retriever per test: the store it opens is closed after each test (conftest ``close_stores``)."""
     return Retriever(milvus_uri=db, collection="hn", embedder=embedder)
 
 
@@ -124,10 +111,10 @@ def test_flat_hits_and_json(retriever):
     assert len(hits) == 3 and all(isinstance(h, Hit) for h in hits)
     assert all(h.root_id == 100 for h in hits)
     assert 0 < hits[0].score <= 1.0001 and hits[0].score >= hits[1].score >= hits[2].score
-    data = results_to_json(hits)
+    data = [h.to_json() for h in hits]
     for d in data:
         assert {"chunk_id", "item_id", "root_id", "kind", "title", "url", "time", "text", "score"} <= d.keys()
-    json.dumps(results_to_json(retriever.search("bread", k=2)))  # serialisable
+    json.dumps([r.to_json() for r in retriever.search("bread", k=2)])  # serialisable
 
 
 def test_kind_filter(retriever):
@@ -154,7 +141,8 @@ def test_where_filter(retriever):
     assert {h.item_id for h in hits} == {101, 301}
     both = retriever.search("space exploration", k=20, where="root_id in [100, 400]", kind="story")
     assert {r.root_id for r in both} == {100, 400}
-    assert build_filter(kind="story", since=10.2, where="score > 3") == 'kind == "story" and time >= 11 and (score > 3)'
+    expr = build_filter(make_filter(kind="story", since=10.2, where="score > 3"))
+    assert expr == 'kind == "story" and time >= 11 and (score > 3)'
 
 
 def test_hybrid_finds_rare_keyword(retriever):
@@ -171,9 +159,9 @@ def test_hybrid_finds_rare_keyword(retriever):
     assert retriever.search(query, k=1, mode="hybrid")[0].root_id == 200
 
 
-def test_hybrid_falls_back_to_dense_without_bm25(db, embedder, caplog):
+def test_hybrid_falls_back_to_dense_without_bm25(db, embedder, write_chunks, caplog):
     rows = [r for r in ROWS if r[1] in (100, 200)]
-    write(embedder, db, "plain", make_chunks(rows, STORIES), hybrid=False)
+    write_chunks(make_chunks(rows, STORIES), db, "plain", hybrid=False)
     plain = Retriever(milvus_uri=db, collection="plain", embedder=embedder)
     assert not plain.has_bm25
     with caplog.at_level(logging.WARNING, logger="streamrag.retrieve"):
@@ -186,11 +174,11 @@ def test_hybrid_falls_back_to_dense_without_bm25(db, embedder, caplog):
     assert len(warnings) == 1
 
 
-def test_recency_boost_reorders_equally_similar_chunks(db, embedder):
+def test_recency_boost_reorders_equally_similar_chunks(db, embedder, write_chunks):
     text = "Ask HN: what programming books are you reading this month?"
     stories = {500: ("Reading thread", "", NOW - 30 * DAY), 600: ("Reading thread", "", NOW - DAY)}
     rows = [(500, 500, "story", 0, "x", NOW - 30 * DAY, text), (600, 600, "story", 0, "y", NOW - DAY, text)]
-    write(embedder, db, "recency", make_chunks(rows, stories))
+    write_chunks(make_chunks(rows, stories), db, "recency")
     r = Retriever(milvus_uri=db, collection="recency", embedder=embedder)
     plain = r.search("programming books to read", k=2, group=False)
     assert plain[0].score == pytest.approx(plain[1].score, abs=1e-5)
@@ -218,7 +206,7 @@ def _hits(n, words=60):
 
 @pytest.mark.parametrize("budget", [20, 60, 150, 300, 700, 5000])
 def test_build_context_never_exceeds_budget(budget):
-    tok = load_tokenizer()
+    tok = tokenizer()
     count = lambda s: len(tok.encode(s, add_special_tokens=False))  # noqa: E731
     hits = _hits(6)
     ctx = build_context(hits, max_tokens=budget)
