@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from streamrag import sink
 from streamrag.config import SAMPLE_RECORDING
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "retrieval_comparison.py"
@@ -54,10 +53,7 @@ def test_run_variant_on_a_tiny_subset(rc, tmp_path):
     queries.append('{"query": "a story that is not in the first items", "item_id": 1}')
     qpath = tmp_path / "queries.jsonl"
     qpath.write_text("\n".join(queries) + "\n")
-    try:
-        row = rc.run_variant("hybrid_recency_1d", tmp_path, queries_path=qpath, max_items=12)
-    finally:
-        sink.close_all()
+    row = rc.run_variant("hybrid_recency_1d", tmp_path, queries_path=qpath, max_items=12)
     assert row["n_queries"] == len(queries) and row["chunks"] > 0
     for key in ("mrr@10", "recall@1", "recall@5", "recall@10"):
         assert 0.0 <= row[key] <= 1.0
