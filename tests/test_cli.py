@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from streamrag import sink
+from fake_hn import FakeHN, comment, story
 from streamrag.cli import main
 from streamrag.config import SAMPLE_RECORDING
 
@@ -28,8 +28,7 @@ def db(tmp_path_factory):
     code = main(["run", "--recording", str(SAMPLE_RECORDING), "--milvus-uri", uri, "--max-items", "60",
                  "--errors", str(tmp / "errors.jsonl"), "--json", "--no-progress"])
     assert code == 0
-    yield uri
-    sink.close_all()
+    return uri
 
 
 def last_json(capsys) -> dict:
@@ -105,16 +104,15 @@ def test_errors_are_one_line_exit_2(args, needle):
     assert len([l for l in proc.stderr.strip().splitlines() if "error:" in l]) == 1
 
 
-def test_record_then_replay(tmp_path, capsys):
-    from fake_hn import FakeHN, comment, story
-
-    with FakeHN() as hn:
-        hn.add_page("a", "<html><body><article><p>" + "Offline demos need recordings. " * 30 + "</p></article></body></html>")
-        hn.add(story(1, "Record before you present", url=hn.page_url("a")), comment(2, parent=1, text="Good advice."),
-               story(3, "A missing page", url=hn.page_url("missing")))
-        out = tmp_path / "talk"
-        assert main(["record", "--out", str(out), "--hn-api", hn.url, "--max-items", "3",
-                     "--allow-host", "127.0.0.1"]) == 0
+def test_record_then_replay(tmp_path, capsys, fake_hn: FakeHN):
+    hn = fake_hn
+    hn.add_page("a", "<html><body><article><p>" + "Offline demos need recordings. " * 30 + "</p></article></body></html>")
+    hn.add(story(1, "Record before you present", url=hn.page_url("a")), comment(2, parent=1, text="Good advice."),
+           story(3, "A missing page", url=hn.page_url("missing")))
+    out = tmp_path / "talk"
+    assert main(["record", "--out", str(out), "--hn-api", hn.url, "--max-items", "3",
+                 "--allow-host", "127.0.0.1"]) == 0
+    hn.stop()
     stats = last_json(capsys)
     assert stats["items"] == 3 and stats["pages"] == 2
     # The recording replays offline (the fake server is gone now).
