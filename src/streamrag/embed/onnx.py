@@ -38,7 +38,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from ..model import DIM, HUB_NAME, MAX_TOKENS, MODEL_SHA256, model_path, sha256_of, tokenizer
+from ..model import DIM, HUB_NAME, MAX_TOKENS, MODEL_SHA256, model_path, model_source, sha256_of, tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -186,10 +186,11 @@ def export_onnx(dest: Path) -> None:
     import warnings
 
     import torch
+    from transformers import AutoModel
 
-    from .embed import load_model
-
-    bert = load_model("mean", "cpu")[0].auto_model.eval()
+    # The BertModel that sentence-transformers wraps, from the same verified folder (not through the package's
+    # load_model: streamrag.embed imports this module, so importing it back would be a cycle).
+    bert = AutoModel.from_pretrained(model_source()).eval()
 
     class _Encoder(torch.nn.Module):
         # keyword arguments: BertModel.forward's positional order changed across transformers versions
