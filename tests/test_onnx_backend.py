@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamrag import onnx_backend
 from streamrag.config import EmbedConfig
-from streamrag.embed import DIM, Embedder, load_model
-from streamrag.onnx_backend import OnnxEmbedder
+from streamrag.embed import Embedder, load_model
+from streamrag.embed import onnx as onnx_backend
+from streamrag.embed.onnx import OnnxEmbedder
+from streamrag.model import DIM
 
 TEXTS = [
     "Show HN: I built a real-time RAG pipeline over Hacker News",
