@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from streamrag import viz  # noqa: E402
+from streamrag.notebook import space, viz
+from streamrag.store import StoreError
 
 
 @pytest.fixture(autouse=True)
@@ -138,13 +135,13 @@ def test_errors_by_reason_sorted_horizontal_bars():
 
 def test_project_2d_is_deterministic_and_handles_tiny_inputs():
     vectors, _, _, _ = _topic_data(per_topic=5)
-    a = viz.project_2d(vectors, method="tsne", seed=3)
-    b = viz.project_2d(vectors, method="tsne", seed=3)
+    a = space.project_2d(vectors, method="tsne", seed=3)
+    b = space.project_2d(vectors, method="tsne", seed=3)
     assert a.shape == (25, 2)
     np.testing.assert_allclose(a, b)
-    np.testing.assert_allclose(viz.project_2d(vectors, "pca"), viz.project_2d(vectors, "pca"))
+    np.testing.assert_allclose(space.project_2d(vectors, "pca"), space.project_2d(vectors, "pca"))
     for n in (0, 1, 2, 4):
-        assert viz.project_2d(np.ones((n, 384)) * np.arange(1, n + 1)[:, None], method="tsne").shape == (n, 2)
+        assert space.project_2d(np.ones((n, 384)) * np.arange(1, n + 1)[:, None], method="tsne").shape == (n, 2)
 
 
 def test_cluster_labels_pick_distinctive_words():
@@ -152,19 +149,19 @@ def test_cluster_labels_pick_distinctive_words():
              "python pandas dataframe", "pandas in python notebooks", "python pandas groupby",
              "people say rust is hard", "people say pandas is slow"]
     assignments = ["r", "r", "r", "p", "p", "p", "r", "p"]
-    labels = viz.cluster_labels(texts, assignments, top_n=2)
+    labels = space.cluster_labels(texts, assignments, top_n=2)
     assert set(labels) == {"r", "p"}
     assert set(labels["r"].split(" · ")) <= {"rust", "borrow", "checker"}
     assert set(labels["p"].split(" · ")) <= {"python", "pandas"}
     assert "people" not in labels["r"] and "the" not in labels["r"]
-    assert viz.cluster_labels(["the and of", "a an"], [0, 1]) == {0: "cluster 0", 1: "cluster 1"}
+    assert space.cluster_labels(["the and of", "a an"], [0, 1]) == {0: "cluster 0", 1: "cluster 1"}
 
 
 def test_neighbourhood_map_query_lines_go_to_true_nearest_neighbours():
     vectors, groups, texts, centres = _topic_data()
     rng = np.random.default_rng(5)
     query = centres["db"] + rng.normal(size=384) * 0.9
-    fig = viz.plot_neighbourhood_map(vectors, groups, texts, query_vector=query, query_text="postgres vacuum?",
+    fig = space.plot_neighbourhood_map(vectors, groups, texts, query_vector=query, query_text="postgres vacuum?",
                                      k=5, method="tsne", seed=0)
     _check_labelled(fig)
     info = fig.neighbourhood
@@ -190,7 +187,7 @@ def test_neighbourhood_map_limits_colours_and_greys_the_rest():
     rng = np.random.default_rng(2)
     groups = [f"story {i % 14}" for i in range(70)] + ["story 0"] * 10
     vectors = rng.normal(size=(len(groups), 16))
-    fig = viz.plot_neighbourhood_map(vectors, groups, method="pca", n_clusters=4,
+    fig = space.plot_neighbourhood_map(vectors, groups, method="pca", n_clusters=4,
                                      texts=[f"word{i % 4} text" for i in range(len(groups))])
     ax = fig.axes[0]
     colours = {to_hex(c.get_facecolors()[0]) for c in ax.collections if len(c.get_offsets())}
@@ -203,7 +200,7 @@ def test_neighbourhood_map_limits_colours_and_greys_the_rest():
 
 
 def test_load_vectors_reads_rows(monkeypatch):
-    from streamrag import sink
+    from streamrag.store import milvus
 
     rows = [{"chunk_id": f"{i}:0", "item_id": i, "root_id": 1, "kind": "comment", "time": 100 + i,
              "title": "t", "url": "", "text": f"text {i}", "vector": [float(i)] * 384} for i in range(5)]
@@ -215,14 +212,17 @@ def test_load_vectors_reads_rows(monkeypatch):
         def load_collection(self, name):
             pass
 
-    monkeypatch.setattr(sink, "connect", lambda uri: FakeClient())
-    monkeypatch.setattr(sink, "query_all", lambda client, collection, fields, filter="": [dict(r) for r in rows])
-    data = viz.load_vectors("x.db", "hn_chunks", limit=3)
+        def describe_collection(self, name):
+            return {"fields": [{"name": f} for f in (*space.LOAD_FIELDS, "sparse")]}
+
+    monkeypatch.setattr(milvus, "connect", lambda uri: FakeClient())
+    monkeypatch.setattr(milvus, "query_all", lambda client, collection, fields, filter="": [dict(r) for r in rows])
+    data = space.load_vectors("x.db", "hn_chunks", limit=3)
     assert data["vectors"].shape == (3, 384) and data["vectors"].dtype == np.float32
     assert list(data["item_id"]) == [4, 3, 2]  # newest first
     assert list(data["text"]) == ["text 4", "text 3", "text 2"]
-    with pytest.raises(sink.SinkError):
-        viz.load_vectors("x.db", "missing")
+    with pytest.raises(StoreError):
+        space.load_vectors("x.db", "missing")
 
 
 def test_save_figure_writes_png(tmp_path):
@@ -239,7 +239,7 @@ def test_plots_accept_an_existing_axes():
 
 
 def test_markdown_table_escapes_pipes():
-    from streamrag.viz import markdown_table
+    from streamrag.notebook.viz import markdown_table
 
     md = markdown_table([("a|b", 1)], ["name", "n"]).data
     assert md.splitlines() == ["| name | n |", "|---|---|", "| a\\|b | 1 |"]
