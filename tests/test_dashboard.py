@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from dataclasses import dataclass, field
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from streamrag.dashboard import LiveDashboard, SearchBox, format_duration  # noqa: E402
+from streamrag.metrics import RunMetrics
+from streamrag.notebook.dashboard import LiveDashboard, SearchBox, format_duration
+from streamrag.records import Hit
+from streamrag.retrieve import StoryResult
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-class FakeMetrics:
-    def __init__(self) -> None:
-        self.started = 1000.0
-        self.counts: Counter[str] = Counter()
-        self.skips: Counter[str] = Counter()
-        self.freshness: list[float] = []
-        self.batch_sizes: list[int] = []
-        self.batch_seconds: list[float] = []
-        self._lock = threading.Lock()
+def run_metrics(started: float = 1000.0) -> RunMetrics:
+    """Real metrics (no files) whose run started at ``started``; tests fill in counts as a run would."""
+    metrics = RunMetrics()
+    metrics.started = started
+    return metrics
 
 
 class FakeClock:
@@ -37,7 +30,7 @@ class FakeClock:
 
 
 class FakeThread:
-    def __init__(self, metrics: FakeMetrics) -> None:
+    def __init__(self, metrics: RunMetrics) -> None:
         self.metrics = metrics
         self.error = None
         self.stop_calls = 0
@@ -56,7 +49,7 @@ class FakeThread:
 
 
 def test_refresh_draws_png_and_header_from_changing_metrics():
-    metrics, clock = FakeMetrics(), FakeClock(1001.0)
+    metrics, clock = run_metrics(), FakeClock(1001.0)
     dash = LiveDashboard(metrics, clock=clock, source_name="replay")
     first = dash.refresh()
     assert first.startswith(PNG)
@@ -86,7 +79,7 @@ def test_refresh_draws_png_and_header_from_changing_metrics():
 
 
 def test_stop_button_stops_the_pipeline_thread_in_the_background():
-    metrics = FakeMetrics()
+    metrics = run_metrics()
     thread = FakeThread(metrics)
     dash = LiveDashboard(thread, clock=FakeClock(1002.0))
     assert "replay data/sample &lt;x&gt;" in dash.header.value  # the source, escaped
@@ -103,7 +96,7 @@ def test_stop_button_stops_the_pipeline_thread_in_the_background():
 
 
 def test_background_refresh_ends_with_the_pipeline():
-    metrics = FakeMetrics()
+    metrics = run_metrics()
     thread = FakeThread(metrics)
     dash = LiveDashboard(thread, refresh_s=0.05).start()
     try:
@@ -121,29 +114,6 @@ def test_format_duration():
     assert format_duration(4.04) == "4.0 s"
     assert format_duration(185) == "3 min 05 s"
     assert format_duration(3725) == "1 h 02 min"
-
-
-@dataclass
-class Hit:
-    chunk_id: str
-    item_id: int
-    root_id: int
-    kind: str
-    title: str
-    url: str
-    time: int
-    text: str
-    score: float
-
-
-@dataclass
-class StoryResult:
-    root_id: int
-    title: str
-    url: str
-    time: int
-    score: float
-    hits: list = field(default_factory=list)
 
 
 class FakeRetriever:
