@@ -57,6 +57,10 @@ def test_refresh_draws_png_and_header_from_changing_metrics():
     metrics.skips.update({"fetch:http_404": 2, "parse:too_short": 1})
     metrics.freshness.extend([0.5, 1.0, 1.5, 4.0])
     metrics.batch_sizes.extend([64, 64, 12])
+    metrics.window("items", 1000.0, 8, 2.0)  # closed windows of the flow's windowing step
+    metrics.window("chunks", 1000.0, 0, 2.0)
+    metrics.window("items", 1002.0, 20, 2.0)
+    metrics.window("chunks", 1002.0, 50, 2.0)
     clock.now = 1003.0
     png = dash.refresh()
     assert png.startswith(PNG) and png != first
@@ -66,9 +70,11 @@ def test_refresh_draws_png_and_header_from_changing_metrics():
     for text in ("replay", "items 20", "chunks 50", "errors 3", "elapsed 3.0 s"):
         assert text in header
     rate_ax, fresh_ax, error_ax, batch_ax = dash.axes
-    # 20 items and 50 chunks in the 2 s between refreshes
+    # the last window: 20 items and 50 chunks in 2 s
     labels = [t.get_text() for t in rate_ax.get_legend().get_texts()]
     assert labels == ["items/s (10.0)", "chunks/s (25.0)"]
+    items_line = rate_ax.get_lines()[0]
+    assert list(items_line.get_xdata()) == [0.0, 2.0] and list(items_line.get_ydata()) == [4.0, 10.0]
     assert dash.samples[-1].p95 == pytest.approx(3.625)
     assert "mean 46.7" in batch_ax.get_title()
     assert [t.get_text() for t in error_ax.get_yticklabels()][-1] == "fetch:http_404"

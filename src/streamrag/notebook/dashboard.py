@@ -57,8 +57,6 @@ def format_duration(seconds: float) -> str:
 @dataclass
 class _Sample:
     t: float  # seconds since the run started
-    items: int
-    chunks: int
     p50: float  # freshness of the chunks written since the previous sample (NaN: none written)
     p95: float
 
@@ -68,8 +66,9 @@ class LiveDashboard:
 
     ``source``: a ``PipelineThread`` (anything with ``.metrics``, ``.stop()`` and ``.is_alive()``) or a
     ``RunMetrics`` (anything with ``.counts``, ``.skips``, ``.freshness`` and ``.batch_sizes``).
-    Panels: items/s and chunks/s (from counter deltas between refreshes), freshness lag p50/p95 of the
-    chunks written since the previous refresh, errors by reason, and the latest embed batch sizes.
+    Panels: items/s and chunks/s (from the flow's own tumbling windows, see ``streamrag.flow.throughput``),
+    freshness lag p50/p95 of the chunks written since the previous refresh, errors by reason, and the latest
+    embed batch sizes.
     ``history``: how many refreshes the time-series panels keep.
     """
 
@@ -170,8 +169,7 @@ class LiveDashboard:
                 self.samples.clear()  # the run restarted its clock (warm-up done): a new timeline
             if self.samples and t <= self.samples[-1].t:
                 t = self.samples[-1].t + 1e-6  # a clock that did not move must not divide by zero
-            self.samples.append(_Sample(t, data["counts"].get("items_seen", 0),
-                                        data["counts"].get("chunks_written", 0), p50, p95))
+            self.samples.append(_Sample(t, p50, p95))
             self._set_header(data)
             self._draw(data)
             buffer = io.BytesIO()
@@ -239,17 +237,21 @@ class LiveDashboard:
             samples = list(self.samples)
             t = np.array([s.t for s in samples])
 
-            # items/s and chunks/s from counter deltas
+            # items/s and chunks/s per closed window of the flow's windowing step
             rate_ax.set_title("Throughput")
             rate_ax.set_xlabel("elapsed (s)")
             rate_ax.set_ylabel("rate (per second)")
-            if len(samples) >= 2:
-                dt = np.diff(t)
-                items = np.diff([s.items for s in samples]) / dt
-                chunks = np.diff([s.chunks for s in samples]) / dt
-                rate_ax.plot(t[1:], items, color=viz.PALETTE[0], label=f"items/s ({items[-1]:.1f})")
-                rate_ax.plot(t[1:], chunks, color=viz.PALETTE[1], label=f"chunks/s ({chunks[-1]:.1f})")
-                rate_ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax([items.max(), chunks.max()])) * 1.4))
+            windows, length = data["windows"], data["window_s"] or 1.0
+            drawn = []
+            for kind, colour in (("items", viz.PALETTE[0]), ("chunks", viz.PALETTE[1])):
+                pairs = windows.get(kind, [])
+                if pairs:
+                    starts = np.array([start for start, _ in pairs]) - data["started"]
+                    rates = np.array([count for _, count in pairs]) / length
+                    rate_ax.step(starts, rates, where="post", color=colour, label=f"{kind}/s ({rates[-1]:.1f})")
+                    drawn.append(rates.max())
+            if drawn:
+                rate_ax.set_ylim(bottom=0, top=max(1.0, max(drawn) * 1.4))
                 rate_ax.legend(loc="upper left")
             else:
                 viz.no_data(rate_ax, "collecting…")
