@@ -31,7 +31,7 @@ lab: $(STAMP)  ## open the notebooks in JupyterLab
 	$(PY) -m jupyter lab notebooks/
 
 strip:  ## remove outputs from notebooks before committing
-	$(PY) -m nbstripout notebooks/*.ipynb
+	$(PY) -m nbstripout --keep-id notebooks/*.ipynb
 
 bench: $(STAMP)  ## the speed benchmark on the bundled sample
 	$(PY) -m streamrag bench --recording data/sample

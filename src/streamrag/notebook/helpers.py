@@ -13,7 +13,7 @@ from bytewax.visualize import to_mermaid, to_rendered
 from ..config import DATA_DIR, Config
 from ..fetch import RecordingPages
 from ..flow import Pipeline
-from ..records import Chunk
+from ..records import Chunk, Deletion, Document
 from ..sources.hn import replay_records
 
 
@@ -37,11 +37,24 @@ def work_config(work: Path, db: str = "milvus.db") -> Config:
     return cfg
 
 
+def latest_documents(recording: Path) -> dict[int, Document]:
+    """The documents a replay of ``recording`` leaves behind: the latest version of each item, without the items a
+    later record deleted (what the collection holds once the replay is done)."""
+    latest: dict[int, Document] = {}
+    for record in replay_records(recording):
+        if isinstance(record, Document):
+            latest[record.item_id] = record
+        elif isinstance(record, Deletion):
+            latest.pop(record.item_id, None)
+    return latest
+
+
 def recorded_chunks(recording: Path, config: Config | None = None) -> list[Chunk]:
-    """Every chunk the pipeline makes of a recording (its pages included), in order, outside the dataflow."""
+    """Every chunk the pipeline stores for a recording (its pages included): the chunks of
+    :func:`latest_documents`, made outside the dataflow."""
     pipeline = Pipeline(config or Config(), pages=RecordingPages(recording))
     try:
-        return [r for record in replay_records(recording) for r in pipeline.fetch_and_parse(record)
+        return [r for doc in latest_documents(recording).values() for r in pipeline.fetch_and_parse(doc)
                 if isinstance(r, Chunk)]
     finally:
         pipeline.close()
