@@ -64,7 +64,7 @@ def neighbourhood_map(uri: str):
     topic_of = json.loads((SAMPLE_RECORDING / "topics.json").read_text(encoding="utf-8"))
     topics = [topic_of.get(str(root), "other") for root in data["root_id"]]
     query_vector = Embedder().encode([QUESTION])[0]
-    return space.plot_neighbourhood_map(data["vectors"], groups=topics, texts=list(data["text"]),
+    return space.plot_neighbourhood_map(data["vectors"], groups=topics,  # named by topic, not by TF-IDF terms
                                         query_vector=query_vector, query_text=QUESTION, k=5, group_title="topic")
 
 

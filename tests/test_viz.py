@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from matplotlib.colors import to_hex
@@ -181,6 +183,21 @@ def test_neighbourhood_map_query_lines_go_to_true_nearest_neighbours():
     assert any("vacuum" in t.get_text() or "postgres" in t.get_text() for t in ax.texts)
     assert ax.get_legend() is not None
     assert info["coords"].shape == (len(vectors), 2) and info["method"] == "t-SNE"
+
+
+def test_neighbourhood_map_names_cover_no_point_as_saved():
+    vectors, groups, _, centres = _topic_data()
+    fig = space.plot_neighbourhood_map(vectors, groups, query_vector=centres["db"], query_text="q", k=3, seed=0)
+    fig.savefig(io.BytesIO(), format="png", dpi=120, bbox_inches="tight")  # the layout as saved or shown
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    points = ax.transData.transform(np.vstack([fig.neighbourhood["coords"], fig.neighbourhood["query_xy"]]))
+    names = [t for t in ax.texts if t.get_text()]
+    assert {t.get_text() for t in names} == set(fig.neighbourhood["cluster_names"].values()) != set()
+    for text in names:
+        box = text.get_window_extent(renderer)
+        inside = (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1) & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+        assert not inside.any(), f"{text.get_text()!r} covers {int(inside.sum())} point(s)"
 
 
 def test_neighbourhood_map_limits_colours_and_greys_the_rest():

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..config import SinkConfig
@@ -160,15 +161,33 @@ def _wrap_terms(label: str, width: int = 18, separator: str = " · ") -> str:
     return "\n".join(lines)
 
 
-def _free_spot(spot: np.ndarray, taken: list[np.ndarray], span: np.ndarray) -> np.ndarray:
-    """Move a label vertically until it clears the query star and the labels already placed (roughly)."""
-    box = np.array([0.2, 0.1]) * span  # about one label's width and height, in data units
-    spot = np.asarray(spot, dtype=float)
-    for step in (0, 1, -1, 2, -2, 3, -3):
-        candidate = spot + np.array([0.0, step * box[1] * 1.1])
-        if all(np.any(np.abs(candidate - t) >= box) for t in taken):
-            return candidate
-    return spot
+def _place_label(ax: Axes, text, anchor: np.ndarray, points: np.ndarray, taken: list, renderer,
+                 margin: float = 0.0) -> None:
+    """Move ``text`` to the spot nearest ``anchor`` (rings of candidates around it) where its box covers no point,
+    no label placed before (``taken``: their display boxes) and stays inside the axes; keeps the least-covering
+    spot when none is free. ``points`` are display coordinates, ``margin`` a marker's radius in pixels."""
+    axes_box = ax.get_window_extent(renderer)
+    to_data = ax.transData.inverted()
+    best, best_cost = None, None
+    for radius in (0.0, 0.04, 0.08, 0.12, 0.17, 0.23, 0.3, 0.4):
+        for angle in np.linspace(0, 2 * np.pi, 1 if radius == 0 else 16, endpoint=False):
+            offset = np.array([np.cos(angle) * axes_box.width, np.sin(angle) * axes_box.height]) * radius
+            spot = to_data.transform(ax.transData.transform(anchor) + offset)
+            text.set_position(spot)
+            box = text.get_window_extent(renderer).padded(margin)
+            if not (axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1 and axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1):
+                continue
+            covered = int(np.sum((points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+                                 & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1))) if len(points) else 0
+            cost = covered * 10 + sum(box.overlaps(t) for t in taken) * 100
+            if best_cost is None or cost < best_cost:
+                best, best_cost = spot, cost
+            if cost == 0:
+                taken.append(box)
+                return
+    if best is not None:
+        text.set_position(best)
+    taken.append(text.get_window_extent(renderer))
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -237,20 +256,12 @@ def plot_neighbourhood_map(vectors: Any, groups: Sequence[Any] | None = None, te
             assignment, names = [], {}
         counts = Counter(a for a in assignment if a is not None)
         min_size = max(2, int(0.03 * n))  # tiny clusters get no name: their labels would only clutter
-        span = np.ptp(coords_all, axis=0) if len(coords_all) else np.ones(2)
-        span = np.where(span > 0, span, 1.0)
-        placed: list[np.ndarray] = [query_xy] if has_query else []
-        for cluster, size_c in counts.most_common(max_groups):
-            if size_c < min_size:
-                continue
+        labelled = [(c, size_c) for c, size_c in counts.most_common(max_groups) if size_c >= min_size]
+        anchors = {}
+        for cluster, _ in labelled:
             mask = np.array([a == cluster for a in assignment], dtype=bool)
-            centre = _free_spot(np.median(coords[mask], axis=0), placed, span)
-            placed.append(centre)
+            anchors[cluster] = np.median(coords[mask], axis=0)
             cluster_names[cluster] = names.get(cluster, str(cluster))
-            ax.text(centre[0], centre[1], _wrap_terms(cluster_names[cluster]), ha="center", va="center",
-                    fontsize=14, fontweight="bold", color=INK, zorder=5,
-                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour_of.get(cluster, GREY), alpha=0.8))
-
         neighbours = np.zeros(0, dtype=int)
         sims = np.zeros(0)
         if has_query:
@@ -279,6 +290,28 @@ def plot_neighbourhood_map(vectors: Any, groups: Sequence[Any] | None = None, te
             order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("other ("))  # "other" last
             ax.legend([handles[i] for i in order], [labels[i] for i in order], title=group_title,
                       loc="upper left", bbox_to_anchor=(1.01, 1), markerscale=1.0, handlelength=1.2)
+        if labelled:
+            # Last, when the layout is final (legend and title in place): every name where its box covers no
+            # point, no other name and not the query star.
+            shown = coords_all if len(coords_all) else np.zeros((1, 2))
+            lo, hi = shown.min(axis=0), shown.max(axis=0)
+            pad = np.where(hi - lo > 0, hi - lo, 1.0) * 0.08
+            ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+            ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+            if not hasattr(fig.canvas, "get_renderer"):
+                FigureCanvasAgg(fig)
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            points = ax.transData.transform(coords_all) if len(coords_all) else np.zeros((0, 2))
+            taken: list = []
+            for cluster, _ in labelled:
+                text = ax.text(0, 0, _wrap_terms(cluster_names[cluster]), ha="center", va="center", fontsize=14,
+                               fontweight="bold", color=INK, zorder=5,
+                               bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour_of.get(cluster, GREY),
+                                         alpha=0.9))
+                _place_label(ax, text, anchors[cluster], points, taken, renderer,
+                             margin=math.sqrt(size * 1.6) / 2 * fig.dpi / 72 + 2)
+
         fig.neighbourhood = {
             "coords": coords,
             "query_xy": query_xy,
