@@ -258,6 +258,16 @@ def drain(part: Any, until: Any = None, timeout_s: float = 10.0) -> list[ItemEve
     return events
 
 
+def test_live_partition_ends_at_once_when_its_budget_is_spent(make_hn) -> None:
+    hn = make_hn(10)
+    part = build(LiveSource(hn.url, poll_interval_s=3600, backfill=4, max_items=2, timeout_s=2))
+    events = drain(part, until=lambda e: len(e) >= 2)
+    assert [e.item_id for e in events] == [7, 8]
+    assert part.next_awake() is None  # not the next poll, an hour away
+    with pytest.raises(StopIteration):
+        part.next_batch()
+
+
 def test_client_basics_and_retries(make_hn) -> None:
     hn = make_hn(5)
     client = HNClient(hn.url, timeout_s=2, concurrency=4, backoff_s=0.01)

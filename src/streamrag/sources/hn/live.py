@@ -376,8 +376,8 @@ class _LivePartition(StatefulSourcePartition[ItemEvent, dict[str, Any]]):
         return events
 
     def next_awake(self) -> datetime | None:
-        if self._catching_up():
-            return None
+        if self._done() or self._catching_up():
+            return None  # done: next_batch ends the partition at once, not after another poll interval
         now = time.monotonic()
         wake = self._next_poll
         if self._deadline is not None:
