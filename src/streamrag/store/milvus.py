@@ -91,18 +91,29 @@ def close_all() -> None:
         _clients.clear()
 
 
+def server_version(client) -> tuple[int, int] | None:
+    """The server's (major, minor) version; None when it does not say one we can read (Milvus Lite has its own)."""
+    try:
+        digits = client.get_server_version().lstrip("v").split(".")
+        return int(digits[0]), int(digits[1])
+    except Exception:  # noqa: BLE001 - an unreadable version is treated as "recent" by the callers
+        return None
+
+
 def supports_bm25(client) -> bool:
     """Milvus Lite 3.x and Milvus >= 2.5 have BM25 functions; older servers (e.g. 2.3) do not."""
     try:
-        version = client.get_server_version()
+        client.get_server_version()
     except Exception:
         return False
-    digits = version.lstrip("v").split(".")
-    try:
-        major, minor = int(digits[0]), int(digits[1])
-    except (ValueError, IndexError):
-        return True  # Milvus Lite reports its own version scheme
-    return (major, minor) >= (2, 5)
+    version = server_version(client)
+    return version is None or version >= (2, 5)
+
+
+def scalar_index_type(client) -> str:
+    """INVERTED (Milvus >= 2.4 and Lite) for the ``item_id`` filter index, else STL_SORT (2.3 has no INVERTED)."""
+    version = server_version(client)
+    return "INVERTED" if version is None or version >= (2, 4) else "STL_SORT"
 
 
 def ensure_collection(client, config: SinkConfig) -> bool:
@@ -146,7 +157,7 @@ def ensure_collection(client, config: SinkConfig) -> bool:
                     params={"params": {"M": config.hnsw_m, "efConstruction": config.hnsw_ef_construction}})
     if bm25:
         index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-    index.add_index(field_name="item_id", index_type="INVERTED")
+    index.add_index(field_name="item_id", index_type=scalar_index_type(client))
     client.create_collection(name, schema=schema, index_params=index)
     client.load_collection(name)
     logger.info("created collection %s (HNSW M=%d efConstruction=%d, BM25 %s)", name, config.hnsw_m,
