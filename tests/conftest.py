@@ -152,3 +152,28 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ---- Milvus servers ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def lite_server(tmp_path_factory) -> Iterator[str]:
+    """The URI of a ``milvus-lite server`` on loopback (for several processes sharing one database)."""
+    from streamrag.store.lite_server import LiteServer
+
+    with LiteServer(tmp_path_factory.mktemp("lite-server")) as server:
+        yield server.uri
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory) -> Iterator[str]:
+    """The URI of a real standalone Milvus 2.3.5 server (PyPI ``milvus``, installed by requirements.txt)."""
+    import milvus_server as real
+
+    if real.executable() is None:
+        pytest.skip("milvus-server is not installed: `pip install milvus==2.3.5` (requirements.txt has it)")
+    server = real.MilvusServer(tmp_path_factory.mktemp("milvus-2.3.5")).start()
+    yield server.uri
+    close_all()
+    server.stop()
