@@ -201,6 +201,24 @@ def test_replay_resumes_from_snapshot(tmp_path: Path, write_recording) -> None:
     assert run_source(ReplaySource(rec), db) == []  # nothing left
 
 
+def test_replay_resume_annotates_like_an_uninterrupted_run(write_recording) -> None:
+    """A comment gets its story's title as the uninterrupted replay had it at that line, not the story's later edit:
+    a run resumed from a snapshot stores the same chunks as a clean one."""
+    rec = write_recording(THREAD)
+    whole = run_source(ReplaySource(rec, batch_size=2))
+    source = ReplaySource(rec, batch_size=2)
+    part = source.build_part("in", source.list_parts()[0], 5)  # resumed at line 5
+    tail: list[ItemEvent] = []
+    while True:
+        try:
+            tail += part.next_batch()
+        except StopIteration:
+            break
+    assert [(e.item_id, e.root_id, e.root_title) for e in tail] == [(e.item_id, e.root_id, e.root_title)
+                                                                   for e in whole[5:]]
+    assert tail[1].root_title == "First story"  # comment 7, under story 1, before the story's edit
+
+
 def test_replay_resume_after_crash(tmp_path: Path, write_recording) -> None:
     """A run that crashes mid-stream resumes near where it stopped and loses nothing."""
     entries = [(i * 0.01, i, story(i, f"s{i}")) for i in range(1, 41)]

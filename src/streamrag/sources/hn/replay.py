@@ -41,6 +41,12 @@ class _ReplayPartition(StatefulSourcePartition[ItemEvent, int]):
         self._position = self._pending.line if self._pending else start_line
         index = Recording(recording.path)  # its own reader: the lookup must not disturb the iteration
         self._resolver = RootResolver(lambda i: index.latest_items().get(i))
+        # A resumed run annotates exactly as the uninterrupted one did: its resolver first sees the lines before the
+        # resume point (a story's title as it was then, not its latest edit), so a resume stores the same chunks.
+        for entry in Recording(recording.path).iter_entries():
+            if entry.line >= start_line:
+                break
+            self._resolver.annotate(entry.item)
         self._emitted = 0
         self._start = time.monotonic()
         self._deadline = self._start + duration_s if duration_s is not None else None
