@@ -45,6 +45,9 @@ __all__ = ["BatchLogic", "FetchAheadLogic", "Pipeline", "PipelineThread", "RunHa
 
 N_KEYS = 16  # item-id buckets: the same item always lands in the same bucket, so its versions stay ordered
 WINDOW = timedelta(seconds=2)  # the throughput windows' length
+# How long the items windows wait for stragglers. One worker runs every step in one thread: while it embeds a
+# batch, items already emitted wait before they reach the window, so a short wait would count them late.
+LATE_AFTER = timedelta(seconds=5)
 
 
 def read_source(flow: Dataflow, source: FixedPartitionedSource) -> Stream:
@@ -96,11 +99,11 @@ def throughput(pipeline: Pipeline, records: Stream, embedded: Stream) -> None:
     """Windowing step: items and chunks per 2-second tumbling window, into the metrics (the dashboard's throughput).
 
     Items are counted by **event time** (when the source emitted them: an ``EventClock`` whose watermark waits
-    1 s for stragglers), chunks by **processing time** (when the embed step finished them: a ``SystemClock``).
+    ``LATE_AFTER`` for stragglers), chunks by **processing time** (when the embed step finished them: a ``SystemClock``).
     """
     items = win.count_window(
         "items_per_window", records,
-        win.EventClock(_emitted_at, wait_for_system_duration=timedelta(seconds=1)),
+        win.EventClock(_emitted_at, wait_for_system_duration=LATE_AFTER),
         win.TumblingWindower(length=WINDOW, align_to=WINDOW_ALIGN), key=lambda _: "items")
     chunks = op.flat_map("chunk_events", embedded, lambda b: ["chunks"] * sum(isinstance(r, EmbeddedChunk) for r in b))
     written = win.count_window("chunks_per_window", chunks, win.SystemClock(),
