@@ -117,6 +117,14 @@ def test_flat_hits_and_json(retriever):
     json.dumps([r.to_json() for r in retriever.search("bread", k=2)])  # serialisable
 
 
+def test_search_still_works_after_every_client_was_closed(retriever):
+    from streamrag.store import close_all
+
+    before = retriever.search("sourdough bread", k=1)[0].root_id
+    close_all()  # what a notebook's last cell does while its search box stays on screen
+    assert retriever.search("sourdough bread", k=1)[0].root_id == before == 200
+
+
 def test_kind_filter(retriever):
     hits = retriever.search("Rust async runtime", k=20, kind="comment", group=False)
     assert hits and all(h.kind == "comment" for h in hits)

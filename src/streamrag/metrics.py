@@ -99,7 +99,8 @@ class RunMetrics:
     def window(self, kind: str, start: float, count: int, length_s: float) -> None:
         """One closed window of the flow's windowing step: ``count`` ``kind`` in ``[start, start + length_s)``."""
         with self._lock:
-            self.windows.setdefault(kind, {})[start] = count
+            windows = self.windows.setdefault(kind, {})
+            windows[start] = windows.get(start, 0) + count  # two runs sharing these metrics add up
             self.window_s = length_s
 
     # -- reporting ---------------------------------------------------------------------------------

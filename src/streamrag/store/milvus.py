@@ -191,7 +191,7 @@ class MilvusStore:
 
     def __init__(self, config: SinkConfig | None = None, create: bool = True) -> None:
         self.config = config or SinkConfig()
-        self.client = connect(self.config.uri)
+        self._client = None
         if create:
             self.bm25 = ensure_collection(self.client, self.config)
         else:
@@ -199,6 +199,17 @@ class MilvusStore:
         self._unflushed = 0
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
+
+    @property
+    def client(self):
+        """The process's shared client for this URI; after ``close_all()`` a new one, with the collection reloaded
+        (a notebook that closed its clients keeps a working search box)."""
+        client = connect(self.config.uri)
+        if client is not self._client:
+            if self._client is not None:
+                client.load_collection(self.config.collection)
+            self._client = client
+        return client
 
     def write(self, chunks: Sequence[EmbeddedChunk], deletions: Iterable[Deletion] = ()) -> WriteResult:
         """Upsert chunks, delete stale chunks of re-ingested items, delete items that are gone."""
