@@ -82,6 +82,9 @@ def test_refresh_draws_png_and_header_from_changing_metrics():
     clock.now = 1004.0
     dash.refresh()
     assert dash.samples[-1].p50 != dash.samples[-1].p50  # NaN
+    metrics.window("items", 1008.0, 6, 2.0)  # nothing arrived in [1004, 1008): those windows are zeros
+    dash.refresh()
+    assert list(rate_ax.get_lines()[0].get_ydata()) == [4.0, 10.0, 0.0, 0.0, 3.0]
 
 
 def test_stop_button_stops_the_pipeline_thread_in_the_background():

@@ -244,10 +244,12 @@ class LiveDashboard:
             windows, length = data["windows"], data["window_s"] or 1.0
             drawn = []
             for kind, colour in (("items", viz.PALETTE[0]), ("chunks", viz.PALETTE[1])):
-                pairs = windows.get(kind, [])
+                pairs = dict(windows.get(kind, []))
                 if pairs:
-                    starts = np.array([start for start, _ in pairs]) - data["started"]
-                    rates = np.array([count for _, count in pairs]) / length
+                    # A window with nothing in it is never emitted: it is a 0, not a gap to bridge.
+                    grid = np.arange(min(pairs), max(pairs) + length / 2, length)
+                    starts = grid - data["started"]
+                    rates = np.array([pairs.get(float(start), 0) for start in grid]) / length
                     rate_ax.step(starts, rates, where="post", color=colour, label=f"{kind}/s ({rates[-1]:.1f})")
                     drawn.append(rates.max())
             if drawn:
