@@ -88,7 +88,7 @@ def parse_url(url: Any) -> Target:
         raise Refused("bad_url:whitespace")
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - reading it raises ValueError for a bad port
     except ValueError as exc:
         raise Refused("bad_url:unparseable" if "IPv6" in str(exc) else "bad_url:port") from exc
     scheme = parts.scheme.lower()
