@@ -53,12 +53,26 @@ class MilvusServer:
                     raise TimeoutError(f"milvus-server did not answer within {timeout_s:g} s; see {self.log}")
                 time.sleep(1)
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+    def stop(self, grace_s: float = 15.0) -> None:
+        """SIGTERM the whole process group (the launcher, etcd and milvus), SIGKILL what is left after ``grace_s``:
+        milvus itself may outlive its launcher."""
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        group = self.process.pid
         try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            os.killpg(group, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            self.process.poll()
+            try:
+                os.killpg(group, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                return
+            time.sleep(0.5)
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
