@@ -18,6 +18,8 @@ from ..records import Chunk, Deletion, EmbeddedChunk, Skip
 from ..sources import Record
 from .pipeline import Pipeline, item_of
 
+WINDOW_ALIGN = datetime(2024, 1, 1, tzinfo=timezone.utc)  # windows start at whole multiples of their length
+
 
 def now() -> datetime:
     """The current time, timezone-aware (Bytewax's notify times are)."""
@@ -236,5 +238,3 @@ class WindowCountsOutput(DynamicSink):
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _MetricsPartition:
         return _MetricsPartition(self.pipeline, self.window)
 
-
-WINDOW_ALIGN = datetime(2024, 1, 1, tzinfo=timezone.utc)  # windows start at whole multiples of their length
